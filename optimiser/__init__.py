@@ -1,0 +1,1 @@
+"""NHS proportionate-universalism allocation optimiser."""

@@ -1,0 +1,502 @@
+r"""The allocation model as a linear program, written once as labelled, vectorised blocks.
+
+Sets
+    T years (t = 0 is 2026/27); P PCNs, each in an ICB c(p) and a place; I interventions,
+    each in a priority r(i) and a tier (core or enhanced); R priorities; S staff groups;
+    K response tranches; O outcomes (QALYs; emergency admissions, A&E attendances, bed days
+    and outpatient attendances avoided); H_r ⊆ P the higher-need PCNs of priority r.
+
+Parameters (units)
+    E[p,i]      people eligible in a year = population[p, col_i] x prevalence[p, col_i]
+                x cohort_share_i x max_uptake_i                                    [people]
+    sigma_k     share of E in tranche k (sum 1); m_k marginal effect (m_1 >= m_2 >= ...)
+    c_i         cost per person reached                                  [£ 2024/25]
+    w[i,s]      WTE per person reached                                            [WTE]
+    e[i,o]      outcome o per person reached                               [unit of o]
+    rho[p,o]    risk multiplier of PCN p for outcome o (its need index)             [-]
+    v_o         value of one unit of o (QALY at £/QALY; activity at unit cost x
+                cash-releasing share)                                              [£]
+    pi_r        priority weight; q_p equity weight of p's IMD quintile               [-]
+    delta_t     discount factor (1 + rate)^-t                                      [-]
+    B_t         budget [£]; W[t,s,c] WTE available [WTE]; f floor share; u uplift;
+    lambda      need-gradient dial; phi_p need-weighted fair share (sum 1);
+    g           mobilisation (most a service grows a year, as a share of E);
+    d           continuity (most its funding falls a year); theta invest-to-save share.
+
+Variables
+    x[t,p,i,k] >= 0   people reached                                           [people]
+    sp[t,p,r]         spend on priority r in PCN p                                   [£]
+    s[t,p]            spend in PCN p; S[t] total spend                               [£]
+    a[t,c,r]          average spend per eligible person on r in c's other PCNs       [£]
+    C[t]              cash value of avoided activity (invest-to-save only)           [£]
+
+Objective
+    max  sum_t delta_t sum_{p,i,k} ( sum_o v_o e[i,o] rho[p,o] ) m_k pi_r(i) q_p x[t,p,i,k]
+         - epsilon sum_{t,p,i,k} c_i x[t,p,i,k]
+    (epsilon = 1e-6 per £ breaks ties against spending on interventions worth nothing.)
+
+The diminishing marginal effects make the objective concave in the people reached, so the
+tranches fill in order without integer variables and the optimum is global.
+
+Constraints: one function per family below, each with its inequality in the docstring.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .inputs import ModelInputs
+from .lp import INF, LinearProgram
+from .schemas import OUTCOMES, PRIORITIES
+
+TIE_BREAK_PER_GBP = 1e-6
+
+
+class Layout:
+    """Index arithmetic for the reached variables x[t, m, k], m over eligible (PCN, intervention)."""
+
+    def __init__(self, inputs: ModelInputs):
+        eligible = inputs.eligible.to_numpy()
+        self.inputs = inputs
+        self.T = len(inputs.years)
+        self.K = len(inputs.policy.tranche_shares)
+        self.pcn_pos, self.iv_pos = np.nonzero(eligible > 0)
+        self.M = len(self.pcn_pos)
+        self.E = eligible[self.pcn_pos, self.iv_pos]
+        iv = inputs.interventions
+        self.cost = iv["cost_gbp"].to_numpy(dtype=float)[self.iv_pos]
+        prio_code = {r: j for j, r in enumerate(PRIORITIES)}
+        self.prio_pos = iv["priority_id"].map(prio_code).to_numpy()[self.iv_pos]
+        self.core = (iv["tier"] == "core").to_numpy()[self.iv_pos]
+        self.enhanced = ~self.core
+        self.n_pcn = len(inputs.pcns)
+        self.n_prio = len(PRIORITIES)
+
+    def x_cols(self, start: int, t: np.ndarray | int, m: np.ndarray, k: np.ndarray | int):
+        return start + (np.asarray(t) * self.M + m) * self.K + k
+
+    def tmk(self):
+        """Arrays (t, m, k) in column order."""
+        t = np.repeat(np.arange(self.T), self.M * self.K)
+        m = np.tile(np.repeat(np.arange(self.M), self.K), self.T)
+        k = np.tile(np.arange(self.K), self.T * self.M)
+        return t, m, k
+
+
+def outcome_value_per_person(inputs: ModelInputs) -> pd.DataFrame:
+    """Weighted value per person reached before tranche and discount (pcn x intervention), £."""
+    iv = inputs.interventions
+    effects = iv[list(OUTCOMES)].to_numpy(dtype=float)  # I x O
+    weights = inputs.outcome_weight_gbp.reindex(list(OUTCOMES)).to_numpy()
+    risk = inputs.risk[list(OUTCOMES)].to_numpy()  # P x O
+    value = (risk * weights) @ effects.T  # P x I
+    pw = iv["priority_id"].map(inputs.policy.priority_weight).to_numpy(dtype=float)
+    value = value * pw[None, :] * inputs.equity_weight.to_numpy()[:, None]
+    return pd.DataFrame(value, index=inputs.pcns.index, columns=iv.index)
+
+
+def discount(inputs: ModelInputs) -> np.ndarray:
+    return (1.0 + inputs.policy.discount_rate) ** -np.arange(len(inputs.years), dtype=float)
+
+
+def formulate(inputs: ModelInputs) -> LinearProgram:
+    """The LP for these inputs. Pure: no files, no solver, no globals."""
+    lp = LinearProgram()
+    lay = Layout(inputs)
+    policy = inputs.policy
+    years = np.array(inputs.years)
+    pcn_codes = inputs.pcns.index.to_numpy()
+    iv_ids = inputs.interventions.index.to_numpy()
+
+    # ---- variables -----------------------------------------------------------------------
+    t, m, k = lay.tmk()
+    shares = np.asarray(policy.tranche_shares)
+    marginal = np.asarray(policy.marginal_effect)
+    value = outcome_value_per_person(inputs).to_numpy()[lay.pcn_pos, lay.iv_pos]
+    cost = discount(inputs)[t] * value[m] * marginal[k] - TIE_BREAK_PER_GBP * lay.cost[m]
+    x = lp.add_vars(
+        "reached",
+        pd.DataFrame({"year": years[t], "pcn": pcn_codes[lay.pcn_pos[m]],
+                      "intervention": iv_ids[lay.iv_pos[m]], "tranche": k + 1}),
+        lower=0.0, upper=shares[k] * lay.E[m], cost=cost,
+        meaning="people reached in a response tranche",
+    )
+    tp = pd.MultiIndex.from_product([years, pcn_codes, list(PRIORITIES)],
+                                    names=["year", "pcn", "priority"]).to_frame(index=False)
+    spend_priority = lp.add_vars("spend_priority", tp, meaning="£ spent on a priority in a PCN")
+    tpc = pd.MultiIndex.from_product([years, pcn_codes], names=["year", "pcn"]).to_frame(
+        index=False)
+    spend_pcn = lp.add_vars("spend_pcn", tpc, meaning="£ spent in a PCN")
+    total = lp.add_vars("spend_total", pd.DataFrame({"year": years}), meaning="£ spent in all")
+    blocks = {"x": x, "sp": spend_priority, "s": spend_pcn, "S": total}
+
+    define_spend(lp, lay, blocks)
+    if policy.on("invest_to_save") and policy.invest_to_save_share > 0:
+        blocks["C"] = avoided_cash(lp, lay, blocks)
+    if policy.on("budget_limit"):
+        budget_limit(lp, lay, blocks)
+    if policy.on("ring_fences") and policy.ring_fences:
+        ring_fences(lp, lay, blocks)
+    if policy.on("workforce_limit") and len(inputs.workforce_wte):
+        workforce_limit(lp, lay, blocks)
+    if policy.on("universal_core_offer"):
+        universal_core_offer(lp, lay, blocks)
+    if policy.on("enhanced_support_uplift"):
+        enhanced_support_uplift(lp, lay, blocks)
+    if policy.on("need_gradient"):
+        need_gradient(lp, lay, blocks)
+    if policy.on("mobilisation"):
+        mobilisation(lp, lay, blocks)
+    if policy.on("continuity") and lay.T > 1:
+        continuity(lp, lay, blocks)
+    if policy.on("activity_targets") and policy.activity_targets:
+        activity_targets(lp, lay, blocks)
+    apply_locks(lp, lay, blocks)
+    return lp
+
+
+# ---- spend definitions ---------------------------------------------------------------------
+
+
+def define_spend(lp: LinearProgram, lay: Layout, b: dict) -> None:
+    r"""Spend is defined once from the people reached, so coupling rows stay sparse.
+
+    sp[t,p,r] - sum_{i in r, k} c_i x[t,p,i,k] = 0         [£]
+    s[t,p]    - sum_r sp[t,p,r]                 = 0         [£]
+    S[t]      - sum_p s[t,p]                    = 0         [£]
+    """
+    R, P, T = lay.n_prio, lay.n_pcn, lay.T
+    t, m, k = lay.tmk()
+    x, spb, sb, Sb = b["x"], b["sp"], b["s"], b["S"]
+    n_sp = T * P * R
+    sp_row = (t * P + lay.pcn_pos[m]) * R + lay.prio_pos[m]
+    rows = np.concatenate([np.arange(n_sp), sp_row])
+    cols = np.concatenate([spb.positions(), x.positions()])
+    vals = np.concatenate([np.ones(n_sp), -lay.cost[m]])
+    lp.add_rows("define_priority_spend", spb.index, rows, cols, vals, 0.0, 0.0,
+                "spend on a priority = cost x people reached")
+
+    n_s = T * P
+    rows = np.concatenate([np.arange(n_s), np.arange(n_sp) // R])
+    cols = np.concatenate([sb.positions(), spb.positions()])
+    vals = np.concatenate([np.ones(n_s), -np.ones(n_sp)])
+    lp.add_rows("define_pcn_spend", sb.index, rows, cols, vals, 0.0, 0.0,
+                "spend in a PCN = sum of its priorities")
+
+    rows = np.concatenate([np.arange(T), np.arange(n_s) // P])
+    cols = np.concatenate([Sb.positions(), sb.positions()])
+    vals = np.concatenate([np.ones(T), -np.ones(n_s)])
+    lp.add_rows("define_total_spend", Sb.index, rows, cols, vals, 0.0, 0.0,
+                "total spend = sum over PCNs")
+
+
+def activity_per_person(lay: Layout, outcome: str) -> np.ndarray:
+    """Outcome per person reached for each (PCN, intervention) pair, risk-adjusted."""
+    inputs = lay.inputs
+    effect = inputs.interventions[outcome].to_numpy(dtype=float)[lay.iv_pos]
+    risk = inputs.risk[outcome].to_numpy()[lay.pcn_pos]
+    return effect * risk
+
+
+def avoided_cash(lp: LinearProgram, lay: Layout, b: dict):
+    r"""Cash value of the activity avoided in a year (used by invest-to-save).
+
+    C[t] - sum_{p,i,k} sum_{o activity} unit_cost_o e[i,o] rho[p,o] m_k x[t,p,i,k] = 0   [£]
+    """
+    inputs = lay.inputs
+    per_person = sum(inputs.unit_cost_gbp[o] * activity_per_person(lay, o) for o in OUTCOMES[1:])
+    t, m, k = lay.tmk()
+    marginal = np.asarray(inputs.policy.marginal_effect)
+    C = lp.add_vars("avoided_cash", pd.DataFrame({"year": list(inputs.years)}),
+                    lower=-INF, upper=INF, meaning="£ value of activity avoided")
+    rows = np.concatenate([np.arange(lay.T), t])
+    cols = np.concatenate([C.positions(), b["x"].positions()])
+    vals = np.concatenate([np.ones(lay.T), -per_person[m] * marginal[k]])
+    lp.add_rows("define_avoided_cash", C.index, rows, cols, vals, 0.0, 0.0,
+                "£ value of avoided activity")
+    return C
+
+
+# ---- policy rules ----------------------------------------------------------------------------
+
+
+def budget_limit(lp: LinearProgram, lay: Layout, b: dict) -> None:
+    r"""Spend stays within each year's budget; with invest-to-save, a share of last year's
+    avoided activity value returns to this year's budget.
+
+    S[t] - theta C[t-1] <= B_t          for each year t                                  [£]
+    """
+    inputs = lay.inputs
+    T = lay.T
+    rows, cols, vals = [np.arange(T)], [b["S"].positions()], [np.ones(T)]
+    if "C" in b and T > 1:
+        rows.append(np.arange(1, T))
+        cols.append(b["C"].positions()[:-1])
+        vals.append(np.full(T - 1, -inputs.policy.invest_to_save_share))
+    lp.add_rows("budget_limit", pd.DataFrame({"year": list(inputs.years)}),
+                np.concatenate(rows), np.concatenate(cols), np.concatenate(vals),
+                -INF, inputs.budget_gbp, "spend within the year's budget")
+
+
+def ring_fences(lp: LinearProgram, lay: Layout, b: dict) -> None:
+    r"""Ring-fenced pots: spend on a priority (or tier, in an ICB) between shares of the budget.
+
+    min_share B_t <= sum_{p in scope, i in pot, k} c_i x[t,p,i,k] <= max_share B_t        [£]
+    """
+    inputs = lay.inputs
+    t, m, k = lay.tmk()
+    icb_of = inputs.pcns["icb_code"].to_numpy()[lay.pcn_pos]
+    tier = np.where(lay.core, "core", "enhanced")
+    prio = np.array(PRIORITIES)[lay.prio_pos]
+    rows, cols, vals, lo, hi, labels = [], [], [], [], [], []
+    for f_idx, fence in enumerate(inputs.policy.ring_fences):
+        keep = np.ones(lay.M, dtype=bool)
+        if fence.priority:
+            keep &= prio == fence.priority
+        if fence.tier:
+            keep &= tier == fence.tier
+        if fence.icb:
+            keep &= icb_of == fence.icb
+        sel = keep[m]
+        for ti in range(lay.T):
+            row = f_idx * lay.T + ti
+            pick = sel & (t == ti)
+            rows.append(np.full(pick.sum(), row))
+            cols.append(b["x"].positions()[pick])
+            vals.append(lay.cost[m[pick]])
+            budget = inputs.budget_gbp[ti]
+            lo.append(-INF if fence.min_share is None else fence.min_share * budget)
+            hi.append(INF if fence.max_share is None else fence.max_share * budget)
+            labels.append((inputs.years[ti], fence.label()))
+    lp.add_rows("ring_fence", pd.DataFrame(labels, columns=["year", "pot"]),
+                np.concatenate(rows), np.concatenate(cols), np.concatenate(vals),
+                np.array(lo), np.array(hi), "spend on a ring-fenced pot")
+
+
+def workforce_limit(lp: LinearProgram, lay: Layout, b: dict) -> None:
+    r"""WTE needed per staff group within the WTE available, per ICB (or place), per year.
+
+    sum_{p in c, i, k} w[i,s] x[t,p,i,k] <= W[t,s,c]     for each t, s, c          [WTE]
+    """
+    inputs = lay.inputs
+    available = inputs.workforce_wte  # index (group, scope), columns years
+    wte = inputs.wte_per_person  # I x S
+    scope_of = inputs.scope_of_pcn.to_numpy()[lay.pcn_pos]
+    t, m, k = lay.tmk()
+    x_pos = b["x"].positions()
+    row_of = {key: j for j, key in enumerate(available.index)}
+    n_keys = len(row_of)
+    rows, cols, vals = [], [], []
+    for group in available.index.get_level_values(0).unique():
+        per_person = wte[group].to_numpy()[lay.iv_pos]
+        uses = per_person[m] > 0
+        if not uses.any():
+            continue
+        keys = list(zip([group] * lay.M, scope_of, strict=True))
+        key_row = np.array([row_of.get(key, -1) for key in keys])
+        ok = uses & (key_row[m] >= 0)
+        rows.append(t[ok] * n_keys + key_row[m[ok]])
+        cols.append(x_pos[ok])
+        vals.append(per_person[m[ok]])
+    index = pd.DataFrame(
+        [(y, g, s) for y in inputs.years for (g, s) in available.index],
+        columns=["year", "staff_group", "scope"],
+    )
+    upper = available.to_numpy().T.reshape(-1)  # year-major, matching index order
+    lp.add_rows("workforce_limit", index,
+                np.concatenate(rows) if rows else np.zeros(0, np.int64),
+                np.concatenate(cols) if cols else np.zeros(0, np.int64),
+                np.concatenate(vals) if vals else np.zeros(0),
+                -INF, upper, "WTE needed within WTE available")
+
+
+def universal_core_offer(lp: LinearProgram, lay: Layout, b: dict) -> None:
+    r"""Every PCN reaches at least the floor share of the eligible cohort of each core offer.
+
+    sum_k x[t,p,i,k] >= f E[p,i]       for each t, p and core intervention i        [people]
+    """
+    inputs = lay.inputs
+    core_m = np.nonzero(lay.core)[0]
+    n = len(core_m)
+    t_r = np.repeat(np.arange(lay.T), n)
+    m_r = np.tile(core_m, lay.T)
+    row = np.repeat(np.arange(lay.T * n), lay.K)
+    col = lay.x_cols(b["x"].start, np.repeat(t_r, lay.K), np.repeat(m_r, lay.K),
+                     np.tile(np.arange(lay.K), lay.T * n))
+    index = pd.DataFrame({
+        "year": np.array(inputs.years)[t_r],
+        "pcn": inputs.pcns.index.to_numpy()[lay.pcn_pos[m_r]],
+        "intervention": inputs.interventions.index.to_numpy()[lay.iv_pos[m_r]],
+    })
+    lp.add_rows("universal_core_offer", index, row, col, np.ones(len(row)),
+                inputs.policy.universal_floor * lay.E[m_r], INF,
+                "people reached >= floor x eligible, core offer")
+
+
+def priority_cohort_array(lay: Layout) -> np.ndarray:
+    return lay.inputs.priority_cohort.reindex(columns=list(PRIORITIES)).to_numpy()  # P x R
+
+
+def enhanced_support_uplift(lp: LinearProgram, lay: Layout, b: dict) -> None:
+    r"""Higher-need PCNs of a priority spend more per eligible person than the rest of the ICB.
+
+    a[t,c,r] sum_{q in c \ H_r} E[q,r] - sum_{q in c \ H_r} sp[t,q,r] = 0               [£]
+    sp[t,p,r] - (1 + u) E[p,r] a[t,c(p),r] >= 0          for p in H_r, in ICB c          [£]
+    """
+    inputs = lay.inputs
+    flags = inputs.higher_need.reindex(columns=list(PRIORITIES)).to_numpy()  # P x R
+    cohort = priority_cohort_array(lay)
+    icb = inputs.pcns["icb_code"].to_numpy()
+    R, P = lay.n_prio, lay.n_pcn
+    groups = []  # (icb, r, others positions, higher-need positions)
+    for c in np.unique(icb):
+        in_c = icb == c
+        for r in range(R):
+            others = np.nonzero(in_c & ~flags[:, r] & (cohort[:, r] > 0))[0]
+            needy = np.nonzero(in_c & flags[:, r] & (cohort[:, r] > 0))[0]
+            if len(others) and len(needy):
+                groups.append((c, r, others, needy))
+    if not groups:
+        return
+    G = len(groups)
+    avg_index = pd.DataFrame(
+        [(y, c, PRIORITIES[r]) for y in inputs.years for (c, r, _, _) in groups],
+        columns=["year", "icb", "priority"])
+    avg = lp.add_vars("others_spend_per_eligible", avg_index,
+                      meaning="£ per eligible person on a priority in the ICB's other PCNs")
+    sp_start = b["sp"].start
+    rows, cols, vals = [], [], []
+    up_rows, up_cols, up_vals, up_labels = [], [], [], []
+    n_up = 0
+    uplift = 1.0 + inputs.policy.enhanced_uplift
+    for ti, year in enumerate(inputs.years):
+        for g, (c, r, others, needy) in enumerate(groups):
+            row = ti * G + g
+            a_col = avg.start + row
+            rows += [np.array([row]), np.full(len(others), row)]
+            cols += [np.array([a_col]), sp_start + (ti * P + others) * R + r]
+            vals += [np.array([cohort[others, r].sum()]), -np.ones(len(others))]
+            for p in needy:
+                up_rows += [n_up, n_up]
+                up_cols += [sp_start + (ti * P + p) * R + r, a_col]
+                up_vals += [1.0, -uplift * cohort[p, r]]
+                up_labels.append((year, inputs.pcns.index[p], PRIORITIES[r]))
+                n_up += 1
+    lp.add_rows("define_others_spend_per_eligible", avg_index, np.concatenate(rows),
+                np.concatenate(cols), np.concatenate(vals), 0.0, 0.0,
+                "average spend per eligible person in the ICB's other PCNs")
+    lp.add_rows("enhanced_support_uplift",
+                pd.DataFrame(up_labels, columns=["year", "pcn", "priority"]),
+                np.array(up_rows), np.array(up_cols), np.array(up_vals), 0.0, INF,
+                "higher-need PCN spend per eligible >= (1+uplift) x others' average")
+
+
+def need_gradient(lp: LinearProgram, lay: Layout, b: dict) -> None:
+    r"""The equity dial: each PCN gets at least lambda times its need-weighted fair share.
+
+    s[t,p] - lambda phi_p S[t] >= 0                    for each t, p                     [£]
+    """
+    inputs = lay.inputs
+    P, T = lay.n_pcn, lay.T
+    n = T * P
+    rows = np.concatenate([np.arange(n), np.arange(n)])
+    cols = np.concatenate([b["s"].positions(), b["S"].start + np.arange(n) // P])
+    fair = inputs.fair_share.to_numpy()
+    vals = np.concatenate([np.ones(n), -inputs.policy.need_gradient * np.tile(fair, T)])
+    lp.add_rows("need_gradient", b["s"].index, rows, cols, vals, 0.0, INF,
+                "PCN spend >= lambda x need-weighted fair share of total spend")
+
+
+def _reach_rows(lay: Layout, b: dict, t_idx: np.ndarray, weight: float):
+    """Entries sum_k weight x[t,m,k] for every pair m, one row per (t, m)."""
+    n = len(t_idx) * lay.M
+    t_r = np.repeat(t_idx, lay.M)
+    m_r = np.tile(np.arange(lay.M), len(t_idx))
+    row = np.repeat(np.arange(n), lay.K)
+    col = lay.x_cols(b["x"].start, np.repeat(t_r, lay.K), np.repeat(m_r, lay.K),
+                     np.tile(np.arange(lay.K), n))
+    return row, col, np.full(len(row), weight), t_r, m_r
+
+
+def _pair_index(lay: Layout, t_r: np.ndarray, m_r: np.ndarray) -> pd.DataFrame:
+    inputs = lay.inputs
+    return pd.DataFrame({
+        "year": np.array(inputs.years)[t_r],
+        "pcn": inputs.pcns.index.to_numpy()[lay.pcn_pos[m_r]],
+        "intervention": inputs.interventions.index.to_numpy()[lay.iv_pos[m_r]],
+    })
+
+
+def mobilisation(lp: LinearProgram, lay: Layout, b: dict) -> None:
+    r"""A service in a PCN grows by at most g of its eligible cohort a year (from nothing).
+
+    sum_k x[t,p,i,k] - sum_k x[t-1,p,i,k] <= g E[p,i]     (x[-1] = 0)             [people]
+    """
+    g = lay.inputs.policy.mobilisation_max_growth
+    row, col, val, t_r, m_r = _reach_rows(lay, b, np.arange(lay.T), 1.0)
+    prev = t_r > 0
+    n_prev = int(prev.sum())
+    row2 = np.repeat(np.nonzero(prev)[0], lay.K)
+    col2 = lay.x_cols(b["x"].start, np.repeat(t_r[prev] - 1, lay.K),
+                      np.repeat(m_r[prev], lay.K), np.tile(np.arange(lay.K), n_prev))
+    lp.add_rows("mobilisation", _pair_index(lay, t_r, m_r),
+                np.concatenate([row, row2]), np.concatenate([col, col2]),
+                np.concatenate([val, -np.ones(len(row2))]), -INF, g * lay.E[m_r],
+                "growth in people reached <= g x eligible")
+
+
+def continuity(lp: LinearProgram, lay: Layout, b: dict) -> None:
+    r"""A service's funding falls by at most d a year (cost per person is constant).
+
+    sum_k x[t,p,i,k] - (1 - d) sum_k x[t-1,p,i,k] >= 0         for t >= 1          [people]
+    """
+    d = lay.inputs.policy.continuity_max_fall
+    row, col, val, t_r, m_r = _reach_rows(lay, b, np.arange(1, lay.T), 1.0)
+    col_prev = col - lay.M * lay.K  # the same pair and tranche a year earlier
+    lp.add_rows("continuity", _pair_index(lay, t_r, m_r),
+                np.concatenate([row, row]), np.concatenate([col, col_prev]),
+                np.concatenate([val, np.full(len(row), -(1.0 - d))]), 0.0, INF,
+                "people reached >= (1-d) x last year's")
+
+
+def activity_targets(lp: LinearProgram, lay: Layout, b: dict) -> None:
+    r"""At least N of an activity avoided in a year (e.g. admissions by 2030/31).
+
+    sum_{p in scope, i, k} e[i,o] rho[p,o] m_k x[t,p,i,k] >= N                    [activity]
+    """
+    inputs = lay.inputs
+    t, m, k = lay.tmk()
+    marginal = np.asarray(inputs.policy.marginal_effect)
+    icb_of = inputs.pcns["icb_code"].to_numpy()[lay.pcn_pos]
+    rows, cols, vals, lo, labels = [], [], [], [], []
+    for j, target in enumerate(inputs.policy.activity_targets):
+        ti = inputs.years.index(target.year)
+        pick = t == ti
+        if target.icb:
+            pick &= icb_of[m] == target.icb
+        per = activity_per_person(lay, target.outcome)[m[pick]] * marginal[k[pick]]
+        rows.append(np.full(pick.sum(), j))
+        cols.append(b["x"].positions()[pick])
+        vals.append(per)
+        lo.append(target.minimum)
+        labels.append((target.year, target.outcome, target.icb or "all"))
+    lp.add_rows("activity_target", pd.DataFrame(labels, columns=["year", "outcome", "scope"]),
+                np.concatenate(rows), np.concatenate(cols), np.concatenate(vals),
+                np.array(lo), INF, "activity avoided >= target")
+
+
+def apply_locks(lp: LinearProgram, lay: Layout, b: dict) -> None:
+    r"""Locks hold spend on a priority in a PCN at a set level: sp[t,p,r] = L  (bounds)."""
+    inputs = lay.inputs
+    P, R = lay.n_pcn, lay.n_prio
+    pcn_pos = {p: j for j, p in enumerate(inputs.pcns.index)}
+    block = list(lp.columns).index("spend_priority")
+    for lock in inputs.policy.locks:
+        years = lock.years or inputs.years
+        for year in years:
+            ti = inputs.years.index(year)
+            local = (ti * P + pcn_pos[lock.pcn]) * R + PRIORITIES.index(lock.priority)
+            lp.col_lower[block][local] = lock.spend_gbp
+            lp.col_upper[block][local] = lock.spend_gbp
+    _ = b

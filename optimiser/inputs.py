@@ -1,0 +1,446 @@
+"""ModelInputs: the validated, indexed tables plus the policy and the sets derived from them.
+
+Loading is the only way in: `load_model(path, scenario)` reads the model file and its tables,
+checks everything, and returns a frozen `ModelInputs` or raises one `InputError` listing every
+problem. A changed policy is a new object: `inputs.with_policy(need_gradient=0.8)`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import io
+from .errors import InputError, Problems, did_you_mean
+from .policy import Policy, check_keys, merge_scenario, read_policy, scenario_names
+from .schemas import (
+    HIGHER_NEED,
+    INTERVENTIONS,
+    OUTCOMES,
+    PCNS,
+    PRIORITIES,
+    PRIORITIES_TABLE,
+    STAFF_GROUPS,
+    UNIT_COSTS,
+    TableSchema,
+)
+
+TABLE_SCHEMAS: tuple[TableSchema, ...] = (
+    PCNS, INTERVENTIONS, STAFF_GROUPS, UNIT_COSTS, HIGHER_NEED, PRIORITIES_TABLE
+)
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    """Validated tables (indexed by their ids) and the policy. Never mutated."""
+
+    policy: Policy
+    pcns: pd.DataFrame  # index pcn_code, only the PCNs of the model's ICBs
+    interventions: pd.DataFrame  # index intervention_id
+    staff_groups: pd.DataFrame  # index staff_group
+    unit_costs: pd.DataFrame  # index outcome
+    priorities: pd.DataFrame  # index priority_id
+    higher_need: pd.DataFrame  # index pcn_code, a bool column per priority
+    workforce_wte: pd.DataFrame  # index (staff_group, scope_code), a column per year
+    source: str = ""  # where the tables came from
+    tables_digest: str = ""
+
+    # ---- changing the policy -------------------------------------------------------------
+    def with_policy(self, **changes) -> ModelInputs:
+        """A new ModelInputs with some policy fields replaced (checked like a model file)."""
+        policy = dataclasses.replace(self.policy, **changes)
+        problems = Problems()
+        check_policy_values(policy, problems)
+        workforce = self.workforce_wte
+        if {"deployable_share", "annual_growth", "available_wte", "limited_groups",
+                "workforce_scope", "years"} & changes.keys():
+            workforce = derive_workforce(policy, self.pcns, self.staff_groups, problems)
+        check_against_data(policy, self.pcns, self.interventions, problems)
+        problems.raise_if_any()
+        return dataclasses.replace(self, policy=policy, workforce_wte=workforce)
+
+    # ---- derived sets and parameters -----------------------------------------------------
+    @property
+    def years(self) -> tuple[str, ...]:
+        return self.policy.years
+
+    @cached_property
+    def budget_gbp(self) -> np.ndarray:
+        p = self.policy
+        if p.budget_gbp is not None:
+            return np.asarray(p.budget_gbp, dtype=float)
+        return np.asarray(p.gbp_per_head, dtype=float) * float(self.pcns["population"].sum())
+
+    @cached_property
+    def eligible(self) -> pd.DataFrame:
+        """People eligible per PCN and intervention in a year (pcn x intervention).
+
+        eligible[p,i] = population[p, column_i] x prevalence[p, column_i] x cohort_share_i
+                        x max_uptake_i
+        """
+        iv = self.interventions
+        pop = self.pcns[list(iv["cohort_population"])].to_numpy(dtype=float)
+        prev = np.ones_like(pop)
+        has_prev = iv["cohort_prevalence"].ne("").to_numpy()
+        if has_prev.any():
+            cols = list(iv.loc[has_prev, "cohort_prevalence"])
+            prev[:, has_prev] = self.pcns[cols].to_numpy(dtype=float)
+        share = (iv["cohort_share"] * iv["max_uptake"]).to_numpy(dtype=float)
+        return pd.DataFrame(pop * prev * share, index=self.pcns.index, columns=iv.index)
+
+    @cached_property
+    def priority_cohort(self) -> pd.DataFrame:
+        """People eligible for a priority (pcn x priority): the largest of its cohorts.
+
+        The cohorts of one priority's interventions overlap (the same older people are in the
+        frailty register and the falls cohort), so the largest is used, not the sum.
+        """
+        eligible = self.eligible
+        by_priority = self.interventions["priority_id"]
+        out = {r: eligible.loc[:, by_priority == r].max(axis=1) for r in PRIORITIES}
+        return pd.DataFrame(out, index=self.pcns.index).fillna(0.0)
+
+    @cached_property
+    def risk(self) -> pd.DataFrame:
+        """Risk multiplier per PCN and outcome (pcn x outcome), from the PCN's need indices."""
+        out = {}
+        for o in OUTCOMES:
+            column = self.policy.risk_columns.get(o, "")
+            out[o] = self.pcns[column].astype(float) if column else pd.Series(
+                1.0, index=self.pcns.index)
+        return pd.DataFrame(out, index=self.pcns.index)
+
+    @cached_property
+    def outcome_weight_gbp(self) -> pd.Series:
+        """£ value of one unit of each outcome in the objective."""
+        p = self.policy
+        weights = {"qaly": p.qaly_gbp}
+        for o in OUTCOMES[1:]:
+            if o in p.activity_gbp:
+                weights[o] = p.activity_gbp[o]
+            else:
+                weights[o] = float(self.unit_costs.at[o, "unit_cost_gbp"]) * p.cash_releasing_share
+        return pd.Series(weights)
+
+    @cached_property
+    def unit_cost_gbp(self) -> pd.Series:
+        """£ unit cost of each avoided activity (for invest-to-save and reporting)."""
+        return self.unit_costs["unit_cost_gbp"].reindex(list(OUTCOMES[1:])).astype(float)
+
+    @cached_property
+    def fair_share(self) -> pd.Series:
+        """Need-weighted share of total spend per PCN (sums to 1 over the model's PCNs)."""
+        weight = self.pcns["population"].astype(float) * self.pcns[self.policy.need_measure]
+        return weight / weight.sum()
+
+    @cached_property
+    def equity_weight(self) -> pd.Series:
+        q = self.pcns["imd_quintile"].astype(int)
+        return q.map(lambda k: self.policy.quintile_weight[k - 1]).astype(float)
+
+    @cached_property
+    def wte_per_person(self) -> pd.DataFrame:
+        """WTE per person reached (intervention x staff group)."""
+        cols = [f"wte_per_1000_{g}" for g in self.staff_groups.index]
+        frame = self.interventions.reindex(columns=cols).fillna(0.0) / 1000.0
+        frame.columns = list(self.staff_groups.index)
+        return frame
+
+    @cached_property
+    def scope_of_pcn(self) -> pd.Series:
+        column = "icb_code" if self.policy.workforce_scope == "icb" else "place_code"
+        return self.pcns[column]
+
+    @cached_property
+    def digest(self) -> str:
+        """A fingerprint of the tables and the policy: same inputs, same digest."""
+        policy = json.dumps(dataclasses.asdict(self.policy), sort_keys=True, default=str)
+        return hashlib.sha256((self.tables_digest + policy).encode()).hexdigest()[:16]
+
+    def max_spend(self) -> pd.DataFrame:
+        """The most a PCN could spend on each priority in a year (pcn x priority), in £."""
+        spend = self.eligible * self.interventions["cost_gbp"]
+        return spend.T.groupby(self.interventions["priority_id"]).sum().T.reindex(
+            columns=list(PRIORITIES), fill_value=0.0)
+
+
+# ---- loading ---------------------------------------------------------------------------
+
+
+def load_model(path: str | Path, scenario: str | None = None) -> ModelInputs:
+    """Read a model file (and a named scenario) and its tables; raise InputError if bad."""
+    path = Path(path)
+    problems = Problems()
+    where = f"model file {path.name}"
+    raw = io.read_toml(path, problems)
+    problems.raise_if_any()
+    check_keys(raw, where, problems)
+    merged = merge_scenario(raw, scenario, where, problems)
+    policy = read_policy(merged, scenario or "base", where, problems)
+    problems.raise_if_any()
+    source = (path.parent / policy.data).resolve()
+    return build_inputs(policy, source, problems)
+
+
+def list_scenarios(path: str | Path) -> list[str]:
+    problems = Problems()
+    raw = io.read_toml(Path(path), problems)
+    problems.raise_if_any()
+    return ["base", *scenario_names(raw)]
+
+
+def read_tables(source: Path, problems: Problems) -> dict[str, pd.DataFrame]:
+    """Every table from a folder of CSVs or one workbook, typed; problems recorded."""
+    tables = {}
+    if not source.exists():
+        problems.add(str(source), "the data folder or workbook does not exist",
+                     "Check 'model.data' in the model file")
+        return tables
+    for schema in TABLE_SCHEMAS:
+        raw = io.read_raw_table(source, schema, problems)
+        if raw is None:
+            continue
+        where = f"{schema.name}.csv" if source.is_dir() else f"{source.name}, sheet '{schema.name}'"
+        typed = io.coerce_table(raw, schema, where, problems)
+        if typed is not None:
+            tables[schema.name] = typed
+    return tables
+
+
+def tables_fingerprint(tables: dict[str, pd.DataFrame]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(tables):
+        digest.update(name.encode())
+        digest.update(pd.util.hash_pandas_object(tables[name], index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def build_inputs(policy: Policy, source: Path, problems: Problems | None = None,
+                 tables: dict[str, pd.DataFrame] | None = None) -> ModelInputs:
+    """Cross-check the tables against each other and the policy; derive the sets."""
+    problems = problems or Problems()
+    if tables is None:
+        tables = read_tables(source, problems)
+    problems.raise_if_any()
+    check_policy_values(policy, problems)
+    pcns_all = tables["pcns"].set_index("pcn_code", drop=False).rename_axis(None)
+    interventions = tables["interventions"].set_index("intervention_id", drop=False).rename_axis(None)
+    staff = tables["staff_groups"].set_index("staff_group", drop=False).rename_axis(None)
+    unit_costs = tables["unit_costs"].set_index("outcome", drop=False).rename_axis(None)
+    priorities = tables["priorities"].set_index("priority_id", drop=False).rename_axis(None)
+    _check_references(pcns_all, interventions, staff, unit_costs, tables["higher_need"],
+                      policy, problems)
+    problems.raise_if_any()
+
+    if policy.icbs == ("all",):
+        pcns = pcns_all
+    else:
+        pcns = pcns_all[pcns_all["icb_code"].isin(policy.icbs)]
+    pcns = pcns.sort_values(["icb_code", "pcn_code"])
+    flags = tables["higher_need"]
+    flags = flags[flags["pcn_code"].isin(pcns.index)]
+    higher_need = (
+        flags.pivot_table(index="pcn_code", columns="priority_id", values="higher_need",
+                          aggfunc="max")
+        .reindex(index=pcns.index, columns=list(PRIORITIES))
+        .fillna(0)
+        .astype(bool)
+    )
+    check_against_data(policy, pcns, interventions, problems)
+    workforce = derive_workforce(policy, pcns, staff, problems)
+    problems.raise_if_any()
+    return ModelInputs(
+        policy=policy,
+        pcns=pcns,
+        interventions=interventions,
+        staff_groups=staff,
+        unit_costs=unit_costs,
+        priorities=priorities,
+        higher_need=higher_need,
+        workforce_wte=workforce,
+        source=str(source),
+        tables_digest=tables_fingerprint(tables),
+    )
+
+
+def _check_references(pcns, interventions, staff, unit_costs, flags, policy, problems) -> None:
+    """Codes in one table must exist in the others, and the policy's codes in the data."""
+    groups = set(staff.index)
+    for col in interventions.columns:
+        if col.startswith("wte_per_1000_") and col[len("wte_per_1000_"):] not in groups:
+            name = col[len("wte_per_1000_"):]
+            problems.add("interventions.csv", f"the staff group '{name}' is not in staff_groups",
+                         did_you_mean(name, groups) or "Add it to staff_groups or fix the name",
+                         column=col)
+    for col in pcns.columns:
+        if col.startswith("fte_") and col not in ("fte_admin_other",) and col[4:] not in groups:
+            problems.add("pcns.csv", f"the staff group '{col[4:]}' is not in staff_groups",
+                         did_you_mean(col[4:], groups), column=col)
+    for o in OUTCOMES[1:]:
+        if o not in unit_costs.index and o not in policy.activity_gbp:
+            problems.add("unit_costs.csv", f"there is no unit cost for '{o}'",
+                         f"Add a row for {o}, or set outcome_weights.{o}_gbp in the model file")
+    for i, p in enumerate(flags["pcn_code"]):
+        if p not in pcns.index:
+            problems.add("higher_need.csv", "the PCN code is not in pcns", "Fix or remove the row",
+                         row=i + 2, column="pcn_code", value=p)
+            break
+    for r in PRIORITIES:
+        core = interventions[(interventions["priority_id"] == r)]
+        if not core.empty and not (core["tier"] == "core").any():
+            problems.add("interventions.csv", f"the priority '{r}' has no core-offer intervention",
+                         "Mark at least one of its interventions tier = core")
+    for base in ("cohort_share", "max_uptake", "cost_gbp", *OUTCOMES):
+        lo, mid, hi = (interventions[f"{base}{s}"] for s in ("_low", "", "_high"))
+        wrong = interventions.index[(lo > mid + 1e-12) | (mid > hi + 1e-12)]
+        for iid in wrong[:5]:
+            problems.add("interventions.csv", f"'{base}' low, central and high are out of order",
+                         "Make low ≤ central ≤ high", row=interventions.index.get_loc(iid) + 2,
+                         column=base, value=(lo[iid], mid[iid], hi[iid]))
+
+
+def check_policy_values(policy: Policy, problems: Problems) -> None:
+    """Range checks on a policy built in code (the model-file reader checks the same)."""
+    where = "policy"
+    for name, value, low, high in (
+        ("universal_floor", policy.universal_floor, 0, 1),
+        ("need_gradient", policy.need_gradient, 0, 1),
+        ("discount_rate", policy.discount_rate, 0, 0.2),
+        ("cash_releasing_share", policy.cash_releasing_share, 0, 1),
+        ("mobilisation_max_growth", policy.mobilisation_max_growth, 0, 1),
+        ("continuity_max_fall", policy.continuity_max_fall, 0, 1),
+        ("invest_to_save_share", policy.invest_to_save_share, 0, 1),
+        ("deployable_share", policy.deployable_share, 0, 1),
+    ):
+        if not low <= value <= high:
+            problems.add(where, f"'{name}' must be between {low} and {high}", value=value)
+    if policy.enhanced_uplift < -1:
+        problems.add(where, "'enhanced_uplift' cannot be below -1 (that would mean negative spend)",
+                     "Use 0.25 for 25% more per eligible person", value=policy.enhanced_uplift)
+    if policy.qaly_gbp < 0:
+        problems.add(where, "the value of a QALY cannot be negative", value=policy.qaly_gbp)
+    for series_name in ("budget_gbp", "gbp_per_head"):
+        series = getattr(policy, series_name)
+        if series is None:
+            continue
+        if any(b < 0 or b != b for b in series):
+            problems.add(where, f"'{series_name}' cannot be negative", "Enter £0 or more",
+                         value=list(series))
+        if len(series) != len(policy.years):
+            problems.add(where, f"'{series_name}' needs one value per year")
+    if any(w < 0 for w in policy.priority_weight.values()):
+        problems.add(where, "priority weights cannot be negative")
+    if any(w < 0 for w in policy.quintile_weight) or len(policy.quintile_weight) != 5:
+        problems.add(where, "equity weights need 5 values, each 0 or more")
+    if policy.universal_floor > policy.mobilisation_max_growth and policy.on("mobilisation") \
+            and policy.on("universal_core_offer"):
+        problems.add(where, f"the universal floor ({policy.universal_floor:.0%}) is above the "
+                     f"most a new service can grow in its first year "
+                     f"({policy.mobilisation_max_growth:.0%}), so no allocation can meet it",
+                     "Lower equity.universal_floor or raise dynamics.mobilisation_max_growth")
+
+
+def check_against_data(policy: Policy, pcns: pd.DataFrame, interventions: pd.DataFrame,
+                       problems: Problems) -> None:
+    """Policy codes that must exist in the data: ICBs, need columns, locks within caps."""
+    where = "model file"
+    if policy.icbs != ("all",):
+        known = set(pcns["icb_code"]) if len(pcns) else set()
+        # pcns here may be filtered already; unknown ICBs show up as no PCNs at all
+        for icb in policy.icbs:
+            if icb not in known:
+                problems.add(where, f"the ICB code '{icb}' is not in the PCN table",
+                             did_you_mean(icb, known) or "Use a 3-character ICB code, e.g. QJ2")
+    if len(pcns) == 0:
+        problems.add(where, "no PCNs are selected", "Check model.icbs")
+        return
+    if policy.need_measure not in pcns.columns:
+        problems.add(where, f"'equity.need_measure' names an unknown column "
+                     f"'{policy.need_measure}'", did_you_mean(policy.need_measure, pcns.columns))
+    for o, col in policy.risk_columns.items():
+        if col and col not in pcns.columns:
+            problems.add(where, f"'risk.{o}' names an unknown column '{col}'",
+                         did_you_mean(col, pcns.columns) or "Use a need_* column of pcns.csv")
+    cost = interventions["cost_gbp"]
+    for lock in policy.locks:
+        if lock.pcn not in pcns.index:
+            problems.add(where, f"the locked PCN '{lock.pcn}' is not among the model's PCNs",
+                         did_you_mean(lock.pcn, pcns.index))
+            continue
+        mine = interventions["priority_id"] == lock.priority
+        pop = pcns.loc[lock.pcn, list(interventions.loc[mine, "cohort_population"])].to_numpy(
+            dtype=float)
+        prev = np.array([
+            float(pcns.at[lock.pcn, c]) if c else 1.0
+            for c in interventions.loc[mine, "cohort_prevalence"]
+        ])
+        share = (interventions.loc[mine, "cohort_share"] * interventions.loc[mine, "max_uptake"])
+        cap = float((pop * prev * share.to_numpy() * cost[mine].to_numpy()).sum())
+        if lock.spend_gbp > cap + 1e-6:
+            problems.add(where, f"the lock on {lock.priority} in {lock.pcn} "
+                         f"(£{lock.spend_gbp:,.0f} a year) is above the most that PCN can spend "
+                         f"on it (£{cap:,.0f}, every eligible person reached)",
+                         f"Lock at £{cap:,.0f} or less")
+
+
+def derive_workforce(policy: Policy, pcns: pd.DataFrame, staff: pd.DataFrame,
+                     problems: Problems) -> pd.DataFrame:
+    """WTE available per staff group and scope (ICB or place) per year.
+
+    Default: census FTE x deployable share x (1 + annual growth)^(year index), for the groups
+    in the PCN census. `workforce.available_wte.<group>.<scope> = value or [per year]` overrides.
+    Groups outside `limited_groups` (default: the census groups) are not limited.
+    """
+    scope_col = "icb_code" if policy.workforce_scope == "icb" else "place_code"
+    years = list(policy.years)
+    census_groups = [g for g in staff.index if bool(staff.at[g, "in_pcn_census"])]
+    limited = list(policy.limited_groups) if policy.limited_groups is not None else census_groups
+    for g in limited:
+        if g not in staff.index:
+            problems.add("model file", f"workforce.limited_groups names an unknown staff group "
+                         f"'{g}'", did_you_mean(g, staff.index))
+    limited = [g for g in limited if g in staff.index]
+    scopes = sorted(pcns[scope_col].unique())
+    growth = (1.0 + policy.annual_growth) ** np.arange(len(years))
+    rows = {}
+    for g in limited:
+        column = f"fte_{g}"
+        census = (pcns.groupby(scope_col)[column].sum() if column in pcns.columns
+                  else pd.Series(0.0, index=scopes))
+        for s in scopes:
+            rows[(g, s)] = float(census.get(s, 0.0)) * policy.deployable_share * growth
+    for g, by_scope in (policy.available_wte or {}).items():
+        if g not in staff.index:
+            problems.add("model file", f"workforce.available_wte names an unknown staff group "
+                         f"'{g}'", did_you_mean(g, staff.index))
+            continue
+        if not isinstance(by_scope, dict):
+            problems.add("model file", f"workforce.available_wte.{g} must be a table of "
+                         f"{scope_col[:-5].upper()} code = WTE")
+            continue
+        for s, value in by_scope.items():
+            if s not in scopes:
+                problems.add("model file", f"workforce.available_wte.{g}: '{s}' is not one of "
+                             f"the model's {policy.workforce_scope.upper()}s",
+                             did_you_mean(s, scopes))
+                continue
+            values = value if isinstance(value, list) else [value] * len(years)
+            if len(values) != len(years) or any(
+                    not isinstance(v, int | float) or v < 0 for v in values):
+                problems.add("model file", f"workforce.available_wte.{g}.{s} must be WTE ≥ 0, "
+                             "one number or one per year", value=value)
+                continue
+            rows[(g, s)] = np.asarray(values, dtype=float)
+    if not rows:
+        return pd.DataFrame(columns=years, index=pd.MultiIndex.from_tuples(
+            [], names=["staff_group", "scope"]), dtype=float)
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=years)
+    frame.index = pd.MultiIndex.from_tuples(frame.index, names=["staff_group", "scope"])
+    return frame.sort_index()

@@ -1,0 +1,293 @@
+"""The only module that reads and writes files.
+
+Tables come from a folder of CSV files or from one Excel workbook with a sheet per table
+(the shipped template, `data/template.xlsx`). Everything read is checked against its schema
+in `schemas.py`; every problem is collected, none raises on its own.
+"""
+
+from __future__ import annotations
+
+import io as _io
+import math
+import os
+import tempfile
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import Problems, did_you_mean
+from .schemas import Column, TableSchema
+
+MAX_PER_COLUMN = 10  # beyond this many bad rows in one column, the rest are counted
+TRUE_WORDS = {"true", "yes", "1", "y", "t"}
+FALSE_WORDS = {"false", "no", "0", "n", "f"}
+
+
+def read_toml(path: Path, problems: Problems) -> dict | None:
+    """Read a model file; a missing file or a syntax error is a problem, not a traceback."""
+    where = f"model file {path.name}"
+    if not path.exists():
+        problems.add(where, "the model file does not exist", f"Check the path {path}")
+        return None
+    try:
+        raw = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        problems.add(where, "the file is not UTF-8 text", "Save it as UTF-8 text")
+        return None
+    try:
+        return tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as err:
+        problems.add(where, f"the file is not valid TOML: {err}", "Correct the line named")
+        return None
+
+
+def read_raw_table(source: Path, schema: TableSchema, problems: Problems) -> pd.DataFrame | None:
+    """Read one table as text cells from a folder of CSVs or a workbook sheet."""
+    if source.suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_sheet(source, schema.name, problems)
+    return _read_csv(source / f"{schema.name}.csv", problems)
+
+
+def _read_csv(path: Path, problems: Problems) -> pd.DataFrame | None:
+    where = path.name
+    if not path.exists():
+        problems.add(where, "the file is missing", f"Put {path.name} in {path.parent}")
+        return None
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        problems.add(
+            where,
+            f"the file is not UTF-8 text (byte {err.start} cannot be read)",
+            "Save it from Excel as 'CSV UTF-8 (Comma delimited)'",
+        )
+        return None
+    if not text.strip():
+        problems.add(where, "the file is empty", "Add the header row and at least one row")
+        return None
+    try:
+        frame = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, ValueError) as err:
+        problems.add(where, f"the file is not a readable CSV table ({err})", "Check the commas")
+        return None
+    return frame
+
+
+def _read_sheet(path: Path, sheet: str, problems: Problems) -> pd.DataFrame | None:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    where = f"{path.name}"
+    if not path.exists():
+        problems.add(where, "the workbook is missing", f"Check the path {path}")
+        return None
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
+        problems.add(
+            where,
+            "the file is not a real Excel workbook (.xlsx)",
+            "Save it from Excel as 'Excel Workbook (*.xlsx)', starting from data/template.xlsx",
+        )
+        return None
+    try:
+        if sheet not in book.sheetnames:
+            hint = did_you_mean(sheet, book.sheetnames)
+            problems.add(where, f"the sheet '{sheet}' is missing", hint or f"Add a sheet '{sheet}'")
+            return None
+        rows = list(book[sheet].iter_rows(values_only=True))
+    finally:
+        book.close()
+    rows = [r for r in rows if any(c is not None and str(c).strip() != "" for c in r)]
+    if not rows:
+        problems.add(f"{where}, sheet '{sheet}'", "the sheet is empty", "Add the header row and data")
+        return None
+    header = [("" if c is None else str(c).strip()) for c in rows[0]]
+    while header and header[-1] == "":
+        header.pop()
+    body = [[_cell_text(c) for c in r[: len(header)]] for r in rows[1:]]
+    body = [r + [""] * (len(header) - len(r)) for r in body]
+    return pd.DataFrame(body, columns=header, dtype=str)
+
+
+def _cell_text(cell: object) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell)
+
+
+def coerce_table(
+    frame: pd.DataFrame, schema: TableSchema, where: str, problems: Problems
+) -> pd.DataFrame | None:
+    """Check columns and every value against the schema; return typed columns or None."""
+    start = len(problems.items)
+    frame = frame.rename(columns=lambda c: str(c).strip())
+    known = [c.name for c in schema.columns]
+    present = list(frame.columns)
+    missing = [c.name for c in schema.columns if c.required and c.name not in present]
+    unknown = [c for c in present if schema.column(c) is None]
+    for name in missing:
+        hint = did_you_mean(name, unknown)
+        problems.add(where, f"the column '{name}' is missing", hint or f"Add a column '{name}'",
+                     column=name)
+    for name in unknown:
+        if name == "" or name.startswith("Unnamed"):
+            problems.add(where, "a column has no header", "Name it or delete it")
+            continue
+        hint = did_you_mean(name, known)
+        problems.add(where, f"the column '{name}' is not one the tool knows",
+                     hint or "Remove it, or check its spelling against data/README.md",
+                     column=name)
+    duplicated = sorted({c for c in present if present.count(c) > 1})
+    for name in duplicated:
+        problems.add(where, f"the column '{name}' appears more than once", "Keep one", column=name)
+    if duplicated:
+        return None
+    if frame.empty:
+        problems.add(where, "the table has a header but no rows", "Add at least one row")
+        return None
+
+    typed: dict[str, pd.Series] = {}
+    for name in present:
+        spec = schema.column(name)
+        if spec is None:
+            continue
+        typed[name] = _coerce_column(frame[name], spec, name, where, problems)
+
+    keys = (schema.key,) if isinstance(schema.key, str) else schema.key
+    if all(k in typed for k in keys):
+        key_frame = pd.DataFrame({k: typed[k] for k in keys})
+        dup = key_frame.duplicated(keep="first")
+        for pos in dup[dup].index[:MAX_PER_COLUMN]:
+            value = " / ".join(str(key_frame.at[pos, k]) for k in keys)
+            problems.add(where, f"the id {value!r} appears more than once",
+                         "Each id must be unique: remove or rename the repeat",
+                         row=int(pos) + 2, column=" + ".join(keys))
+    if len(problems.items) > start:
+        return None
+    return pd.DataFrame(typed)
+
+
+def _coerce_column(
+    text: pd.Series, spec: Column, name: str, where: str, problems: Problems
+) -> pd.Series:
+    values = text.astype(str).str.strip()
+    bad: list[tuple[int, str, str]] = []  # (row position, value, what is wrong)
+    out: list[object] = []
+    for pos, raw in enumerate(values):
+        value, wrong = _parse(raw, spec)
+        if wrong:
+            bad.append((pos, raw, wrong))
+        out.append(value)
+    for pos, raw, wrong in bad[:MAX_PER_COLUMN]:
+        problems.add(where, wrong, _fix_for(spec), row=pos + 2, column=name, value=raw)
+    if len(bad) > MAX_PER_COLUMN:
+        problems.add(where, f"{len(bad) - MAX_PER_COLUMN} more rows have the same problem",
+                     _fix_for(spec), column=name)
+    if spec.kind == "text":
+        return pd.Series(out, index=text.index, dtype=object)
+    if spec.kind == "bool":
+        return pd.Series(out, index=text.index, dtype=bool)
+    return pd.Series(out, index=text.index, dtype=float)
+
+
+def _parse(raw: str, spec: Column) -> tuple[object, str]:
+    """Parse one cell: (value, '') or (placeholder, what is wrong)."""
+    if raw == "" or raw.lower() in ("nan", "na", "n/a", "none", "null"):
+        if spec.may_be_blank or (spec.kind == "text" and not spec.required):
+            return "", ""
+        if spec.kind == "text":
+            return "", "the value is blank"
+        if spec.kind == "bool":
+            return False, "the value is blank"
+        return math.nan, "the value is blank or not a number"
+    if spec.kind == "text":
+        if spec.choices and raw not in spec.choices:
+            hint = did_you_mean(raw, spec.choices)
+            return raw, "the value is not one of the allowed codes" + (f" ({hint})" if hint else "")
+        return raw, ""
+    if spec.kind == "bool":
+        low = raw.lower()
+        if low in TRUE_WORDS:
+            return True, ""
+        if low in FALSE_WORDS:
+            return False, ""
+        return False, "the value is not true or false"
+    try:
+        number = float(raw.replace(",", "").replace("£", ""))
+    except ValueError:
+        return math.nan, "the value is not a number"
+    if not math.isfinite(number):
+        return math.nan, "the value is not a finite number"
+    if spec.kind == "int" and not float(number).is_integer():
+        return number, "the value must be a whole number"
+    if spec.positive and number <= 0:
+        return number, "the value must be greater than zero"
+    if spec.minimum is not None and number < spec.minimum:
+        return number, f"the value is below the minimum of {spec.minimum:g}"
+    if spec.maximum is not None and number > spec.maximum:
+        return number, f"the value is above the maximum of {spec.maximum:g}"
+    return number, ""
+
+
+def _fix_for(spec: Column) -> str:
+    if spec.choices:
+        shown = ", ".join(spec.choices[:8]) + (", ..." if len(spec.choices) > 8 else "")
+        return f"Use one of: {shown}"
+    if spec.kind == "bool":
+        return "Write true or false"
+    if spec.kind == "text":
+        return "Fill it in"
+    rule = []
+    if spec.positive:
+        rule.append("greater than zero")
+    if spec.minimum is not None and not spec.positive:
+        rule.append(f"at least {spec.minimum:g}")
+    if spec.maximum is not None:
+        rule.append(f"at most {spec.maximum:g}")
+    what = "a whole number" if spec.kind == "int" else "a number"
+    unit = f" in {spec.unit}" if spec.unit else ""
+    return f"Enter {what}{unit}" + (f", {' and '.join(rule)}" if rule else "")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a file whole or not at all: a killed run never leaves half a file in its place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV text that is the same byte for byte for the same table, safe to open in Excel."""
+    safe = frame.copy()
+    for col in safe.columns:
+        if safe[col].dtype == object:
+            safe[col] = safe[col].map(neutralise_formula)
+    return safe.to_csv(index=False, lineterminator="\n", float_format="%.10g").encode("utf-8")
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value: object) -> object:
+    """Text that a spreadsheet would run as a formula is kept literal by a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        try:
+            float(value)
+            return value  # a negative number written as text stays a number
+        except ValueError:
+            return "'" + value
+    return value

@@ -1,0 +1,473 @@
+"""The policy a model file sets: budget, workforce, weights, equity rules and switches.
+
+`read_policy` turns the model file's TOML (base plus a named scenario's overrides) into a
+frozen `Policy`, reporting every unknown key, misspelt name and out-of-range value at once.
+Figures that need the data (budget per head, workforce from the census) are resolved later,
+in `inputs.py`.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+from .errors import Problems, did_you_mean
+from .schemas import OUTCOMES, PRIORITIES, TIERS
+
+CONSTRAINTS = (
+    "budget_limit",
+    "workforce_limit",
+    "universal_core_offer",
+    "enhanced_support_uplift",
+    "need_gradient",
+    "mobilisation",
+    "continuity",
+    "invest_to_save",
+    "ring_fences",
+    "activity_targets",
+)
+
+NUMBER = "number"
+TEXT = "text"
+BOOL = "bool"
+NUMBERS = "list of numbers"
+TEXTS = "list of text"
+
+# Every key a model file may hold. Nested dicts are tables; a list [spec] is an array of tables.
+MODEL_KEYS: dict = {
+    "model": {
+        "name": TEXT,
+        "description": TEXT,
+        "icbs": "list of text or 'all'",
+        "years": TEXTS,
+        "data": TEXT,
+        "discount_rate": NUMBER,
+        "note": TEXT,
+    },
+    "budget": {"budget_gbp": NUMBERS, "gbp_per_head": NUMBERS, "note": TEXT, "source": TEXT},
+    "workforce": {
+        "scope": TEXT,
+        "deployable_share": NUMBER,
+        "annual_growth": NUMBER,
+        "limited_groups": TEXTS,
+        "available_wte": "table",
+        "note": TEXT,
+    },
+    "outcome_weights": {
+        "qaly_gbp": NUMBER,
+        "cash_releasing_share": NUMBER,
+        **{f"{o}_gbp": NUMBER for o in OUTCOMES if o != "qaly"},
+        "note": TEXT,
+    },
+    "priority_weights": {**{p: NUMBER for p in PRIORITIES}, "note": TEXT},
+    "equity": {
+        "universal_floor": NUMBER,
+        "enhanced_uplift": NUMBER,
+        "need_gradient": NUMBER,
+        "need_measure": TEXT,
+        "quintile_weights": NUMBERS,
+        "note": TEXT,
+    },
+    "response": {"tranche_shares": NUMBERS, "marginal_effect": NUMBERS, "note": TEXT},
+    "risk": {**{o: TEXT for o in OUTCOMES}, "note": TEXT},
+    "dynamics": {
+        "mobilisation_max_growth": NUMBER,
+        "continuity_max_fall": NUMBER,
+        "invest_to_save_share": NUMBER,
+        "note": TEXT,
+    },
+    "constraints": {c: BOOL for c in CONSTRAINTS},
+    "ring_fences": [
+        {"priority": TEXT, "tier": TEXT, "icb": TEXT, "min_share": NUMBER, "max_share": NUMBER,
+         "note": TEXT}
+    ],
+    "activity_targets": [
+        {"outcome": TEXT, "year": TEXT, "minimum": NUMBER, "icb": TEXT, "note": TEXT}
+    ],
+    "locks": [{"pcn": TEXT, "priority": TEXT, "spend_gbp": NUMBER, "years": TEXTS, "note": TEXT}],
+    "scenarios": "table of scenarios",
+}
+
+
+@dataclass(frozen=True)
+class RingFence:
+    """A pot: spend on a priority (and/or tier, in an ICB) between shares of the year's budget."""
+
+    priority: str | None = None
+    tier: str | None = None
+    icb: str | None = None
+    min_share: float | None = None
+    max_share: float | None = None
+
+    def label(self) -> str:
+        parts = [self.priority or "all priorities"]
+        if self.tier:
+            parts.append(f"{self.tier} tier")
+        if self.icb:
+            parts.append(self.icb)
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class ActivityTarget:
+    """At least `minimum` of an activity avoided in a year (across the model, or in one ICB)."""
+
+    outcome: str
+    year: str
+    minimum: float
+    icb: str | None = None
+
+
+@dataclass(frozen=True)
+class Lock:
+    """Spend on one priority in one PCN held at a set level ("we have already committed this")."""
+
+    pcn: str
+    priority: str
+    spend_gbp: float
+    years: tuple[str, ...] = ()  # empty: every year
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Everything a model file decides. Never mutated: `dataclasses.replace` makes a new one."""
+
+    name: str
+    description: str
+    icbs: tuple[str, ...]  # ("all",) for England
+    years: tuple[str, ...]
+    data: str
+    discount_rate: float
+    budget_gbp: tuple[float, ...] | None
+    gbp_per_head: tuple[float, ...] | None
+    workforce_scope: str
+    deployable_share: float
+    annual_growth: float
+    limited_groups: tuple[str, ...] | None
+    available_wte: dict = field(default_factory=dict)  # {group: {scope_code: value or list}}
+    qaly_gbp: float = 20_000.0
+    cash_releasing_share: float = 1.0
+    activity_gbp: dict = field(default_factory=dict)  # explicit £ per unit overrides
+    priority_weight: dict = field(default_factory=dict)
+    quintile_weight: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)
+    universal_floor: float = 0.0
+    enhanced_uplift: float = 0.0
+    need_gradient: float = 0.0
+    need_measure: str = "need_overall_eng"
+    tranche_shares: tuple[float, ...] = (1.0,)
+    marginal_effect: tuple[float, ...] = (1.0,)
+    risk_columns: dict = field(default_factory=dict)
+    mobilisation_max_growth: float = 1.0
+    continuity_max_fall: float = 1.0
+    invest_to_save_share: float = 0.0
+    constraints: dict = field(default_factory=dict)
+    ring_fences: tuple[RingFence, ...] = ()
+    activity_targets: tuple[ActivityTarget, ...] = ()
+    locks: tuple[Lock, ...] = ()
+    scenario: str = "base"
+
+    def on(self, constraint: str) -> bool:
+        return bool(self.constraints.get(constraint, True))
+
+
+def scenario_names(raw: dict) -> list[str]:
+    return list((raw.get("scenarios") or {}).keys())
+
+
+def merge_scenario(raw: dict, scenario: str | None, where: str, problems: Problems) -> dict:
+    """The base model with a named scenario's overrides laid over it."""
+    base = {k: copy.deepcopy(v) for k, v in raw.items() if k != "scenarios"}
+    if not scenario or scenario == "base":
+        return base
+    scenarios = raw.get("scenarios") or {}
+    if scenario not in scenarios:
+        hint = did_you_mean(scenario, scenarios)
+        known = ", ".join(["base", *scenarios]) or "none"
+        problems.add(where, f"there is no scenario called '{scenario}'",
+                     hint or f"The scenarios in this file are: {known}")
+        return base
+    overrides = copy.deepcopy(scenarios[scenario])
+    if not isinstance(overrides, dict):
+        problems.add(where, f"scenario '{scenario}' must be a table of overrides",
+                     f"Write it as [scenarios.{scenario}]")
+        return base
+    description = overrides.pop("description", None)
+    _deep_merge(base, overrides)
+    if description:
+        base.setdefault("model", {})["description"] = description
+    return base
+
+
+def _deep_merge(into: dict, over: dict) -> None:
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _deep_merge(into[key], value)
+        else:
+            into[key] = value
+
+
+def check_keys(raw: dict, where: str, problems: Problems) -> None:
+    """Report every key the tool does not know, with a suggestion, at every level."""
+    _check_level(raw, MODEL_KEYS, "", where, problems)
+    scenarios = raw.get("scenarios") or {}
+    if not isinstance(scenarios, dict):
+        problems.add(where, "'scenarios' must be a table", "Write [scenarios.NAME] sections")
+        return
+    for name, body in scenarios.items():
+        if isinstance(body, dict):
+            body = {k: v for k, v in body.items() if k != "description"}
+            _check_level(body, MODEL_KEYS, f"scenarios.{name}.", where, problems)
+
+
+def _check_level(raw: dict, spec: dict, prefix: str, where: str, problems: Problems) -> None:
+    for key, value in raw.items():
+        if prefix == "" and key == "scenarios":
+            continue
+        if key not in spec:
+            hint = did_you_mean(key, spec)
+            problems.add(where, f"the key '{prefix}{key}' is not one the tool knows",
+                         hint or f"Allowed here: {', '.join(spec)}")
+            continue
+        sub = spec[key]
+        if isinstance(sub, dict):
+            if not isinstance(value, dict):
+                problems.add(where, f"'{prefix}{key}' must be a table", f"Write it as [{key}]")
+            else:
+                _check_level(value, sub, f"{prefix}{key}.", where, problems)
+        elif isinstance(sub, list):
+            if not isinstance(value, list):
+                problems.add(where, f"'{prefix}{key}' must be a list of tables",
+                             f"Write each as [[{key}]]")
+                continue
+            for i, item in enumerate(value, 1):
+                if isinstance(item, dict):
+                    _check_level(item, sub[0], f"{prefix}{key}[{i}].", where, problems)
+
+
+class _Reader:
+    """Typed getters over the merged model dict that record problems instead of raising."""
+
+    def __init__(self, raw: dict, where: str, problems: Problems):
+        self.raw, self.where, self.problems = raw, where, problems
+
+    def get(self, section: str, key: str, default=None):
+        return (self.raw.get(section) or {}).get(key, default)
+
+    def number(self, section, key, default, low=None, high=None, fix="") -> float:
+        value = self.get(section, key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.problems.add(self.where, f"'{section}.{key}' must be a number", fix, value=value)
+            return float(default)
+        return self._range(f"{section}.{key}", float(value), low, high, fix)
+
+    def _range(self, name, value, low, high, fix) -> float:
+        if value != value:  # NaN
+            self.problems.add(self.where, f"'{name}' is not a number", fix, value=value)
+        elif low is not None and value < low:
+            self.problems.add(self.where, f"'{name}' is below {low:g}", fix, value=value)
+        elif high is not None and value > high:
+            self.problems.add(self.where, f"'{name}' is above {high:g}", fix, value=value)
+        return value
+
+    def numbers(self, section, key, default, low=None, high=None, fix="") -> tuple | None:
+        value = self.get(section, key, default)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in value
+        ):
+            self.problems.add(self.where, f"'{section}.{key}' must be a list of numbers", fix,
+                              value=value)
+            return tuple(default) if default else None
+        return tuple(self._range(f"{section}.{key}", float(v), low, high, fix) for v in value)
+
+    def text(self, section, key, default, choices=None) -> str:
+        value = self.get(section, key, default)
+        if not isinstance(value, str):
+            self.problems.add(self.where, f"'{section}.{key}' must be text", value=value)
+            return default
+        if choices and value not in choices:
+            hint = did_you_mean(value, choices)
+            self.problems.add(self.where, f"'{section}.{key}' must be one of {', '.join(choices)}",
+                              hint, value=value)
+            return default
+        return value
+
+
+def read_policy(raw: dict, scenario: str, where: str, problems: Problems) -> Policy:
+    """Build the Policy from a merged model dict; every bad value is recorded as a problem."""
+    r = _Reader(raw, where, problems)
+    years = r.get("model", "years", None)
+    if not isinstance(years, list) or not years or not all(isinstance(y, str) for y in years):
+        problems.add(where, "'model.years' must list the years, e.g. [\"2026/27\", \"2027/28\"]")
+        years = ["2026/27"]
+    icbs = r.get("model", "icbs", "all")
+    if icbs == "all":
+        icbs = ["all"]
+    if not isinstance(icbs, list) or not icbs or not all(isinstance(i, str) for i in icbs):
+        problems.add(where, "'model.icbs' must be a list of ICB codes or \"all\"", value=icbs)
+        icbs = ["all"]
+
+    budget = r.numbers("budget", "budget_gbp", None, low=0,
+                       fix="A budget cannot be negative: enter £ per year, 0 or more")
+    per_head = r.numbers("budget", "gbp_per_head", None, low=0,
+                         fix="A budget per head cannot be negative")
+    if (budget is None) == (per_head is None):
+        problems.add(where, "the model must set exactly one of 'budget.budget_gbp' or "
+                     "'budget.gbp_per_head'", "Give the budget for each year in £, or £ per head")
+    for name, series in (("budget_gbp", budget), ("gbp_per_head", per_head)):
+        if series is not None and len(series) != len(years):
+            problems.add(where, f"'budget.{name}' has {len(series)} values for {len(years)} years",
+                         "Give one value per year in model.years")
+
+    weights = r.raw.get("priority_weights") or {}
+    priority_weight = {p: 1.0 for p in PRIORITIES}
+    for p in PRIORITIES:
+        if p in weights:
+            priority_weight[p] = r.number("priority_weights", p, 1.0, low=0,
+                                          fix="Priority weights are 0 or more")
+
+    activity_gbp = {}
+    for o in OUTCOMES[1:]:
+        if f"{o}_gbp" in (r.raw.get("outcome_weights") or {}):
+            activity_gbp[o] = r.number("outcome_weights", f"{o}_gbp", 0.0, low=0)
+
+    quintiles = r.numbers("equity", "quintile_weights", (1.0,) * 5, low=0,
+                          fix="Equity weights are 0 or more") or (1.0,) * 5
+    if len(quintiles) != 5:
+        problems.add(where, "'equity.quintile_weights' needs 5 values (IMD quintile 1 to 5)")
+        quintiles = (1.0,) * 5
+
+    shares = r.numbers("response", "tranche_shares", (1.0,), low=0, high=1) or (1.0,)
+    marginal = r.numbers("response", "marginal_effect", (1.0,) * len(shares), low=0, high=1)
+    marginal = marginal or (1.0,) * len(shares)
+    if abs(sum(shares) - 1.0) > 1e-9:
+        problems.add(where, "'response.tranche_shares' must add up to 1", value=list(shares))
+    if len(marginal) != len(shares):
+        problems.add(where, "'response.marginal_effect' needs one value per tranche")
+    elif any(b > a for a, b in zip(marginal, marginal[1:], strict=False)):
+        problems.add(where, "'response.marginal_effect' must not rise from one tranche to the "
+                     "next (diminishing returns keep the model concave)", value=list(marginal))
+
+    risk_raw = r.raw.get("risk") or {}
+    risk_columns = {o: str(risk_raw.get(o, "")) for o in OUTCOMES}
+
+    constraints_raw = r.raw.get("constraints") or {}
+    constraints = {}
+    for c in CONSTRAINTS:
+        value = constraints_raw.get(c, True)
+        if not isinstance(value, bool):
+            problems.add(where, f"'constraints.{c}' must be true or false", value=value)
+            value = True
+        constraints[c] = value
+
+    limited = r.get("workforce", "limited_groups", None)
+    available = r.get("workforce", "available_wte", {}) or {}
+
+    policy = Policy(
+        name=r.text("model", "name", "model"),
+        description=r.text("model", "description", ""),
+        icbs=tuple(icbs),
+        years=tuple(years),
+        data=r.text("model", "data", "../data"),
+        discount_rate=r.number("model", "discount_rate", 0.035, 0, 0.2,
+                               "Use a rate such as 0.035 (3.5%)"),
+        budget_gbp=budget,
+        gbp_per_head=per_head,
+        workforce_scope=r.text("workforce", "scope", "icb", choices=("icb", "place")),
+        deployable_share=r.number("workforce", "deployable_share", 1.0, 0, 1),
+        annual_growth=r.number("workforce", "annual_growth", 0.0, -0.5, 1.0),
+        limited_groups=tuple(limited) if isinstance(limited, list) else None,
+        available_wte=available if isinstance(available, dict) else {},
+        qaly_gbp=r.number("outcome_weights", "qaly_gbp", 20_000, 0, 1e7),
+        cash_releasing_share=r.number("outcome_weights", "cash_releasing_share", 1.0, 0, 1),
+        activity_gbp=activity_gbp,
+        priority_weight=priority_weight,
+        quintile_weight=tuple(quintiles),
+        universal_floor=r.number("equity", "universal_floor", 0.0, 0, 1,
+                                 "The floor is a share of the eligible cohort, from 0 to 1"),
+        enhanced_uplift=r.number("equity", "enhanced_uplift", 0.0, -1, 100,
+                                 "The uplift is a share above the others' average: -1 or more"),
+        need_gradient=r.number("equity", "need_gradient", 0.0, 0, 1,
+                               "The equity dial runs from 0 to 1"),
+        need_measure=r.text("equity", "need_measure", "need_overall_eng"),
+        tranche_shares=shares,
+        marginal_effect=marginal,
+        risk_columns=risk_columns,
+        mobilisation_max_growth=r.number("dynamics", "mobilisation_max_growth", 1.0, 0, 1),
+        continuity_max_fall=r.number("dynamics", "continuity_max_fall", 1.0, 0, 1),
+        invest_to_save_share=r.number("dynamics", "invest_to_save_share", 0.0, 0, 1),
+        constraints=constraints,
+        ring_fences=_ring_fences(r, where, problems),
+        activity_targets=_targets(r, years, where, problems),
+        locks=_locks(r, years, where, problems),
+        scenario=scenario or "base",
+    )
+    return policy
+
+
+def _ring_fences(r: _Reader, where: str, problems: Problems) -> tuple[RingFence, ...]:
+    fences = []
+    for i, item in enumerate(r.raw.get("ring_fences") or [], 1):
+        if not isinstance(item, dict):
+            continue
+        priority, tier = item.get("priority"), item.get("tier")
+        if priority is not None and priority not in PRIORITIES:
+            problems.add(where, f"ring fence {i}: unknown priority '{priority}'",
+                         did_you_mean(priority, PRIORITIES))
+        if tier is not None and tier not in TIERS:
+            problems.add(where, f"ring fence {i}: tier must be core or enhanced", value=tier)
+        lo, hi = item.get("min_share"), item.get("max_share")
+        for name, v in (("min_share", lo), ("max_share", hi)):
+            if v is not None and (not isinstance(v, int | float) or not 0 <= v <= 1):
+                problems.add(where, f"ring fence {i}: {name} must be a share from 0 to 1",
+                             value=v)
+        if lo is None and hi is None:
+            problems.add(where, f"ring fence {i} sets neither min_share nor max_share")
+        if lo is not None and hi is not None and lo > hi:
+            problems.add(where, f"ring fence {i}: min_share is above max_share")
+        fences.append(RingFence(priority, tier, item.get("icb"), lo, hi))
+    return tuple(fences)
+
+
+def _targets(r: _Reader, years, where: str, problems: Problems) -> tuple[ActivityTarget, ...]:
+    targets = []
+    for i, item in enumerate(r.raw.get("activity_targets") or [], 1):
+        if not isinstance(item, dict):
+            continue
+        outcome, year, minimum = item.get("outcome"), item.get("year", years[-1]), item.get(
+            "minimum")
+        if outcome not in OUTCOMES:
+            problems.add(where, f"activity target {i}: unknown outcome '{outcome}'",
+                         did_you_mean(outcome, OUTCOMES) or f"Use one of {', '.join(OUTCOMES)}")
+            continue
+        if year not in years:
+            problems.add(where, f"activity target {i}: year '{year}' is not in model.years")
+            continue
+        if not isinstance(minimum, int | float) or minimum < 0:
+            problems.add(where, f"activity target {i}: minimum must be 0 or more", value=minimum)
+            continue
+        targets.append(ActivityTarget(outcome, year, float(minimum), item.get("icb")))
+    return tuple(targets)
+
+
+def _locks(r: _Reader, years, where: str, problems: Problems) -> tuple[Lock, ...]:
+    locks = []
+    for i, item in enumerate(r.raw.get("locks") or [], 1):
+        if not isinstance(item, dict):
+            continue
+        pcn, priority, spend = item.get("pcn"), item.get("priority"), item.get("spend_gbp")
+        lock_years = tuple(item.get("years") or ())
+        if priority not in PRIORITIES:
+            problems.add(where, f"lock {i}: unknown priority '{priority}'",
+                         did_you_mean(priority, PRIORITIES))
+            continue
+        if not isinstance(spend, int | float) or spend < 0:
+            problems.add(where, f"lock {i}: spend_gbp must be £0 or more", value=spend)
+            continue
+        bad = [y for y in lock_years if y not in years]
+        if bad:
+            problems.add(where, f"lock {i}: years {bad} are not in model.years")
+            continue
+        locks.append(Lock(str(pcn), priority, float(spend), lock_years))
+    return tuple(locks)
