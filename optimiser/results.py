@@ -1,0 +1,389 @@
+"""Allocation: the solved numbers as labelled tables, equity metrics, shadow prices in words.
+
+Built from the inputs, the LP's labels and the solver's numbers; never written back into the
+inputs. All money is £ at 2024/25 prices, undiscounted, unless a column says otherwise.
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from . import equity
+from .formulation import Layout, discount, outcome_value_per_person
+from .inputs import ModelInputs
+from .lp import LinearProgram
+from .schemas import OUTCOMES, PRIORITIES
+from .solve import Solution
+
+__version__ = "0.1.0"
+CONSTRAINT_FAMILIES = (
+    "budget_limit", "ring_fence", "workforce_limit", "universal_core_offer",
+    "enhanced_support_uplift", "need_gradient", "mobilisation", "continuity", "activity_target",
+)
+TOLERANCE = 1e-6
+
+
+def money(value: float) -> str:
+    """£ in the words a finance lead uses: £4.2m, £350k, £120."""
+    sign = "-" if value < 0 else ""
+    v = abs(value)
+    if v >= 1e6:
+        return f"{sign}£{v / 1e6:,.1f}m"
+    if v >= 1e4:
+        return f"{sign}£{v / 1e3:,.0f}k"
+    return f"{sign}£{v:,.0f}"
+
+
+@dataclass
+class Allocation:
+    """The result of one solve, as tables."""
+
+    inputs: ModelInputs
+    lp: LinearProgram
+    solution: Solution
+    extra_manifest: dict = field(default_factory=dict)
+    explanation: object = None  # an explain.Explanation when the model is infeasible
+
+    @property
+    def status(self) -> str:
+        return self.solution.status
+
+    @property
+    def objective(self) -> float | None:
+        return self.solution.objective
+
+    # ---- the long table --------------------------------------------------------------------
+    @cached_property
+    def detail(self) -> pd.DataFrame:
+        """year x PCN x intervention: people reached, spend, WTE by staff group, outcomes."""
+        inputs = self.inputs
+        lay = Layout(inputs)
+        block = self.lp.columns["reached"]
+        x = self.solution.col_value[block.start:block.stop].reshape(lay.T, lay.M, lay.K)
+        marginal = np.asarray(inputs.policy.marginal_effect)
+        people = x.sum(axis=2)  # T x M
+        effective = (x * marginal).sum(axis=2)  # people x marginal effect
+        years = np.repeat(np.array(inputs.years), lay.M)
+        pcn = np.tile(inputs.pcns.index.to_numpy()[lay.pcn_pos], lay.T)
+        iv = np.tile(inputs.interventions.index.to_numpy()[lay.iv_pos], lay.T)
+        frame = pd.DataFrame({
+            "year": years,
+            "pcn_code": pcn,
+            "intervention_id": iv,
+            "priority_id": np.tile(np.array(PRIORITIES)[lay.prio_pos], lay.T),
+            "tier": np.tile(np.where(lay.core, "core", "enhanced"), lay.T),
+            "eligible": np.tile(lay.E, lay.T),
+            "people_reached": people.reshape(-1),
+            "spend_gbp": (people * lay.cost).reshape(-1),
+        })
+        wte = inputs.wte_per_person.to_numpy()[lay.iv_pos]  # M x S
+        for j, group in enumerate(inputs.staff_groups.index):
+            frame[f"wte_{group}"] = (people * wte[:, j]).reshape(-1)
+        risk = inputs.risk.to_numpy()[lay.pcn_pos]  # M x O
+        effects = inputs.interventions[list(OUTCOMES)].to_numpy(dtype=float)[lay.iv_pos]
+        for j, o in enumerate(OUTCOMES):
+            frame[o] = (effective * (effects[:, j] * risk[:, j])).reshape(-1)
+        value = outcome_value_per_person(inputs).to_numpy()[lay.pcn_pos, lay.iv_pos]
+        frame["weighted_value_gbp"] = (effective * value).reshape(-1)
+        frame["discounted_value_gbp"] = (effective * value * discount(inputs)[:, None]).reshape(-1)
+        frame = frame[frame["people_reached"] > TOLERANCE].copy()
+        numeric = frame.select_dtypes("number").columns
+        frame[numeric] = frame[numeric].round(6)
+        return frame.reset_index(drop=True)
+
+    # ---- summaries ---------------------------------------------------------------------------
+    def _sum(self, keys: list[str]) -> pd.DataFrame:
+        cols = ["people_reached", "spend_gbp", *self.wte_columns, *OUTCOMES, "weighted_value_gbp"]
+        return self.detail.groupby(keys, as_index=False)[cols].sum()
+
+    @property
+    def wte_columns(self) -> list[str]:
+        return [f"wte_{g}" for g in self.inputs.staff_groups.index]
+
+    @cached_property
+    def by_pcn_year(self) -> pd.DataFrame:
+        """year x PCN, every PCN listed (zero where nothing is spent)."""
+        inputs = self.inputs
+        grid = pd.MultiIndex.from_product([inputs.years, inputs.pcns.index],
+                                          names=["year", "pcn_code"]).to_frame(index=False)
+        sums = self._sum(["year", "pcn_code"])
+        frame = grid.merge(sums, how="left", on=["year", "pcn_code"]).fillna(0.0)
+        return self._per_pcn_columns(frame)
+
+    @cached_property
+    def by_pcn(self) -> pd.DataFrame:
+        """PCN, averaged over the model's years (a typical year)."""
+        frame = self.by_pcn_year.drop(columns=["year"]).groupby("pcn_code", as_index=False)
+        numeric = ["people_reached", "spend_gbp", *self.wte_columns, *OUTCOMES,
+                   "weighted_value_gbp"]
+        frame = frame[numeric].mean()
+        return self._per_pcn_columns(frame)
+
+    def _per_pcn_columns(self, frame: pd.DataFrame) -> pd.DataFrame:
+        inputs = self.inputs
+        info = inputs.pcns[["pcn_name", "icb_code", "icb_name", "place_name", "imd_quintile",
+                            "imd_score", "population"]]
+        frame = frame.drop(columns=[c for c in info.columns if c in frame.columns])
+        frame = frame.merge(info, left_on="pcn_code", right_index=True, how="left")
+        eligible = inputs.priority_cohort.sum(axis=1)
+        frame["spend_per_head_gbp"] = frame["spend_gbp"] / frame["population"]
+        frame["spend_per_eligible_gbp"] = frame["spend_gbp"] / frame["pcn_code"].map(
+            eligible).replace(0, np.nan)
+        frame["qaly_per_1000"] = 1000 * frame["qaly"] / frame["population"]
+        frame["nel_avoided_per_1000"] = 1000 * frame["nel_avoided"] / frame["population"]
+        flags = inputs.higher_need
+        frame["higher_need_priorities"] = frame["pcn_code"].map(
+            lambda p: ", ".join(r for r in PRIORITIES if flags.at[p, r]))
+        frame["higher_need_count"] = frame["pcn_code"].map(flags.sum(axis=1)).astype(int)
+        return frame
+
+    @cached_property
+    def by_priority(self) -> pd.DataFrame:
+        """year x priority, with the higher-need PCNs' share of each priority's spend."""
+        frame = self._sum(["year", "priority_id"])
+        flags = self.inputs.higher_need
+        detail = self.detail
+        needy = detail.apply(lambda r: bool(flags.at[r["pcn_code"], r["priority_id"]]), axis=1) \
+            if len(detail) else pd.Series(dtype=bool)
+        hn = detail[needy].groupby(["year", "priority_id"])["spend_gbp"].sum()
+        frame["higher_need_spend_gbp"] = [hn.get((y, r), 0.0) for y, r in
+                                          zip(frame["year"], frame["priority_id"], strict=True)]
+        return frame
+
+    @cached_property
+    def higher_need_comparison(self) -> pd.DataFrame:
+        """Per priority and year: spend per eligible person in higher-need vs other PCNs."""
+        inputs = self.inputs
+        cohort = inputs.priority_cohort
+        flags = inputs.higher_need
+        spend = self.spend_priority()
+        rows = []
+        for (year, r), group in spend.groupby(["year", "priority_id"]):
+            f = flags.loc[group["pcn_code"], r].to_numpy()
+            c = cohort.loc[group["pcn_code"], r].to_numpy()
+            s = group["spend_gbp"].to_numpy()
+            hn = s[f].sum() / c[f].sum() if c[f].sum() else np.nan
+            other = s[~f].sum() / c[~f].sum() if c[~f].sum() else np.nan
+            rows.append({"year": year, "priority_id": r,
+                         "higher_need_pcns": int(f.sum()),
+                         "higher_need_per_eligible_gbp": hn,
+                         "other_per_eligible_gbp": other,
+                         "ratio": hn / other if other else np.nan})
+        return pd.DataFrame(rows)
+
+    def spend_priority(self) -> pd.DataFrame:
+        """year x PCN x priority spend (every combination)."""
+        block = self.lp.columns["spend_priority"]
+        values = self.solution.col_value[block.start:block.stop]
+        frame = block.index.rename(columns={"pcn": "pcn_code", "priority": "priority_id"}).copy()
+        frame["spend_gbp"] = values
+        return frame
+
+    @cached_property
+    def by_icb(self) -> pd.DataFrame:
+        return self._by_area("icb_code", "icb_name")
+
+    @cached_property
+    def by_place(self) -> pd.DataFrame:
+        return self._by_area("place_code", "place_name")
+
+    def _by_area(self, code: str, name: str) -> pd.DataFrame:
+        pcns = self.inputs.pcns
+        frame = self.by_pcn_year.copy()
+        frame[code] = frame["pcn_code"].map(pcns[code])
+        frame[name] = frame["pcn_code"].map(pcns[name])
+        numeric = ["population", "spend_gbp", *self.wte_columns, *OUTCOMES, "weighted_value_gbp"]
+        out = frame.groupby(["year", code, name], as_index=False)[numeric].sum()
+        out["spend_per_head_gbp"] = out["spend_gbp"] / out["population"]
+        return out
+
+    @cached_property
+    def by_quintile(self) -> pd.DataFrame:
+        frame = self.by_pcn_year
+        numeric = ["population", "spend_gbp", *OUTCOMES, "weighted_value_gbp"]
+        out = frame.groupby(["year", "imd_quintile"], as_index=False)[numeric].sum()
+        out["spend_per_head_gbp"] = out["spend_gbp"] / out["population"]
+        out["qaly_per_1000"] = 1000 * out["qaly"] / out["population"]
+        out["value_per_head_gbp"] = out["weighted_value_gbp"] / out["population"]
+        return out
+
+    @cached_property
+    def equity_metrics(self) -> dict[str, float]:
+        """Q1:Q5 ratios, slope and concentration indices of spend and outcome per head."""
+        frame = self.by_pcn
+        per_head = pd.DataFrame({
+            "spend_per_head": frame["spend_per_head_gbp"].to_numpy(),
+            "value_per_head": (frame["weighted_value_gbp"] / frame["population"]).to_numpy(),
+            "qaly_per_head": (frame["qaly"] / frame["population"]).to_numpy(),
+        })
+        return equity.summary(per_head, frame["population"], frame["imd_score"],
+                              frame["imd_quintile"])
+
+    @cached_property
+    def totals(self) -> dict[str, float]:
+        d = self.detail
+        years = len(self.inputs.years)
+        out = {
+            "objective_gbp": float(self.objective or 0.0),
+            "spend_gbp": float(d["spend_gbp"].sum()),
+            "budget_gbp": float(self.inputs.budget_gbp.sum()),
+            "people_reached": float(d["people_reached"].sum()),
+            **{o: float(d[o].sum()) for o in OUTCOMES},
+            "weighted_value_gbp": float(d["weighted_value_gbp"].sum()),
+            "wte_used_final_year": float(
+                d.loc[d["year"] == self.inputs.years[-1], self.wte_columns].to_numpy().sum()),
+            "years": years,
+        }
+        return out
+
+    # ---- constraints and shadow prices ---------------------------------------------------------
+    @cached_property
+    def constraints(self) -> pd.DataFrame:
+        """Every policy row: activity, bounds, slack, shadow price (£ of objective per unit)."""
+        sol, lp = self.solution, self.lp
+        arrays = lp.arrays()
+        frames = []
+        for name, block in lp.rows.items():
+            if name not in CONSTRAINT_FAMILIES:
+                continue
+            sl = slice(block.start, block.stop)
+            frame = block.index.copy()
+            label_cols = list(frame.columns)
+            frame.insert(0, "constraint", name)
+            frame["what"] = frame[label_cols].astype(str).agg(", ".join, axis=1) \
+                if label_cols else ""
+            frame["activity"] = sol.row_value[sl]
+            frame["lower"] = arrays["row_lower"][sl]
+            frame["upper"] = arrays["row_upper"][sl]
+            frame["slack"] = np.minimum(frame["activity"] - frame["lower"],
+                                        frame["upper"] - frame["activity"])
+            frame["shadow_price"] = sol.row_dual[sl]
+            frames.append(frame)
+        if not frames:
+            return pd.DataFrame(columns=["constraint", "what", "activity", "lower", "upper",
+                                         "slack", "shadow_price", "binding", "in_words"])
+        frame = pd.concat(frames, ignore_index=True)
+        scale = np.maximum(1.0, np.abs(np.where(np.isfinite(frame["upper"]), frame["upper"],
+                                                frame["lower"])))
+        frame["binding"] = (np.abs(frame["shadow_price"]) > 1e-7) & (
+            frame["slack"] <= 1e-6 * scale)
+        frame["in_words"] = [self._words(row) for row in frame.itertuples(index=False)]
+        return frame
+
+    @cached_property
+    def binding(self) -> pd.DataFrame:
+        frame = self.constraints
+        frame = frame[frame["binding"]].copy()
+        frame["abs_price"] = frame["shadow_price"].abs()
+        return frame.sort_values(["constraint", "abs_price"], ascending=[True, False]).drop(
+            columns="abs_price")
+
+    def _words(self, row) -> str:
+        price = row.shadow_price
+        name = row.constraint
+        if abs(price) <= 1e-7:
+            return ""
+        inputs = self.inputs
+        what = row.what
+        if name == "budget_limit":
+            return (f"One more £1m in {what} buys {money(price * 1e6)} of weighted outcome "
+                    f"(discounted to {inputs.years[0]}).")
+        if name == "workforce_limit":
+            year, group, scope = what.split(", ")
+            group_name = str(inputs.staff_groups.at[group, "name"]).lower()
+            return (f"One more WTE of {group_name} in {self.scope_name(scope)} in {year} "
+                    f"buys {money(price)} of weighted outcome.")
+        if name == "universal_core_offer":
+            return (f"The core-offer floor ({what}) costs {money(-price)} of weighted outcome "
+                    "per extra person it requires.")
+        if name == "need_gradient":
+            return (f"The need gradient for {what} costs {money(-price)} of weighted outcome per "
+                    "extra £1 it directs there.")
+        if name == "enhanced_support_uplift":
+            return (f"The enhanced-support uplift ({what}) costs {money(-price)} of weighted "
+                    "outcome per extra £1 it requires.")
+        if name == "mobilisation":
+            return (f"Letting the service grow faster ({what}) would add {money(price)} of "
+                    "weighted outcome per extra person.")
+        if name == "continuity":
+            return (f"Keeping last year's service ({what}) costs {money(-price)} of weighted "
+                    "outcome per person kept.")
+        if name == "ring_fence":
+            side = "minimum" if row.activity - row.lower <= row.upper - row.activity else "maximum"
+            return (f"The ring-fence {side} ({what}) changes weighted outcome by {money(price)} "
+                    "per £1 moved.")
+        if name == "activity_target":
+            return (f"The activity target ({what}) costs {money(-price)} of weighted outcome "
+                    "per extra unit of activity avoided.")
+        return ""
+
+    def scope_name(self, code: str) -> str:
+        pcns = self.inputs.pcns
+        if code in set(pcns["icb_code"]):
+            return str(pcns.loc[pcns["icb_code"] == code, "icb_name"].iloc[0])
+        if code in set(pcns["place_code"]):
+            return str(pcns.loc[pcns["place_code"] == code, "place_name"].iloc[0])
+        return code
+
+    def shadow_prices_in_words(self, top: int = 10) -> list[str]:
+        """The most valuable binding limits, in words, largest first within resources first."""
+        frame = self.binding
+        lines = []
+        for family in ("budget_limit", "workforce_limit"):
+            part = frame[frame["constraint"] == family]
+            part = part.reindex(part["shadow_price"].abs().sort_values(ascending=False).index)
+            lines += list(part["in_words"].head(top))
+        rules = frame[~frame["constraint"].isin(["budget_limit", "workforce_limit"])]
+        cost = rules.groupby("constraint")["shadow_price"].agg(["count"])
+        for family, row in cost.iterrows():
+            lines.append(f"{int(row['count'])} {family.replace('_', ' ')} rule(s) bind.")
+        return lines
+
+    # ---- manifest ------------------------------------------------------------------------------
+    @cached_property
+    def manifest(self) -> dict:
+        import highspy
+
+        sol = self.solution
+        policy = self.inputs.policy
+        try:
+            from importlib.metadata import version
+            highs_version = version("highspy")
+        except Exception:  # noqa: BLE001 - a missing version string is not fatal
+            highs_version = getattr(highspy, "__version__", "unknown")
+        return {
+            "model": policy.name,
+            "scenario": policy.scenario,
+            "description": policy.description,
+            "icbs": list(policy.icbs),
+            "years": list(policy.years),
+            "input_digest": self.inputs.digest,
+            "data_source": self.inputs.source,
+            "status": sol.status,
+            "solver_status": sol.solver_status,
+            "objective_gbp": sol.objective,
+            "iterations": sol.iterations,
+            "warm_start": sol.warm,
+            "build_seconds": round(sol.build_seconds, 4),
+            "solve_seconds": round(sol.solve_seconds, 4),
+            "variables": self.lp.num_col,
+            "rows": self.lp.num_row,
+            "versions": {
+                "optimiser": __version__,
+                "highspy": highs_version,
+                "python": platform.python_version(),
+                "numpy": np.__version__,
+                "pandas": pd.__version__,
+            },
+            "explanation": None if self.explanation is None else {
+                "summary": self.explanation.summary,
+                "lines": self.explanation.lines,
+                "relaxed_rules": self.explanation.relaxed_rules,
+            },
+            **self.extra_manifest,
+        }
