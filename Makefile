@@ -25,6 +25,7 @@ lint: $(VENV)/.installed
 
 data: $(VENV)/.installed
 	$(PY) scripts/build_data.py
+	$(PY) scripts/make_template.py
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/run.py

@@ -264,6 +264,7 @@ def write_atomic(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -291,3 +292,51 @@ def neutralise_formula(value: object) -> object:
         except ValueError:
             return "'" + value
     return value
+
+
+def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
+    """One sheet per table, the layout `read_raw_table` reads back (the upload template)."""
+    import xlsxwriter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        book = xlsxwriter.Workbook(tmp, {"strings_to_formulas": False, "strings_to_urls": False,
+                                         "nan_inf_to_errors": True})
+        book.set_properties({"title": "Allocation optimiser input template"})
+        bold = book.add_format({"bold": True, "bg_color": "#DCE6F2"})
+        for name, frame in tables.items():
+            sheet = book.add_worksheet(name)
+            sheet.write_row(0, 0, list(frame.columns), bold)
+            for r, row in enumerate(frame.itertuples(index=False), start=1):
+                for c, value in enumerate(row):
+                    if isinstance(value, float) and math.isnan(value):
+                        continue
+                    if isinstance(value, str):
+                        number = _as_number(value)
+                        if number is None:
+                            sheet.write_string(r, c, value)
+                        else:
+                            sheet.write_number(r, c, number)
+                    else:
+                        sheet.write(r, c, value)
+            sheet.freeze_panes(1, 0)
+            sheet.set_column(0, len(frame.columns) - 1, 16)
+        book.close()
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _as_number(text: str) -> float | None:
+    """A number written as text, or None (codes with leading zeros stay text)."""
+    if not text or (text.startswith("0") and len(text) > 1 and text[1] != "."):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None

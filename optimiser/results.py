@@ -91,9 +91,7 @@ class Allocation:
         value = outcome_value_per_person(inputs).to_numpy()[lay.pcn_pos, lay.iv_pos]
         frame["weighted_value_gbp"] = (effective * value).reshape(-1)
         frame["discounted_value_gbp"] = (effective * value * discount(inputs)[:, None]).reshape(-1)
-        frame = frame[frame["people_reached"] > TOLERANCE].copy()
-        numeric = frame.select_dtypes("number").columns
-        frame[numeric] = frame[numeric].round(6)
+        frame = frame[frame["people_reached"] > TOLERANCE]
         return frame.reset_index(drop=True)
 
     # ---- summaries ---------------------------------------------------------------------------
