@@ -1,0 +1,380 @@
+"""Integrity of the intervention library: data/interventions.csv, data/staff_groups.csv and
+data/unit_costs.csv (documented in data/INTERVENTIONS.md).
+
+These tests read the shipped files directly, so a hand edit that breaks a rule fails here with
+the offending rows named.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+PRIORITIES = {
+    "cyp_obesity",
+    "cyp_mental_health",
+    "multimorbidity",
+    "frailty",
+    "end_of_life",
+    "vaccination_screening",
+    "strong_general_practice",
+}
+TIERS = {"core", "enhanced"}
+LEVERS = {"reach", "access", "intensity", "coordination", "enablement"}
+POPULATION_COLUMNS = {
+    "population",
+    "pop_0_19",
+    "pop_20_39",
+    "pop_40_64",
+    "pop_50_64",
+    "pop_65_plus",
+    "pop_75_plus",
+    "pop_85_plus",
+}
+PREVALENCE_COLUMNS = {
+    "prev_hypertension",
+    "prev_chd",
+    "prev_af",
+    "prev_heart_failure",
+    "prev_stroke_tia",
+    "prev_smoking",
+}
+OUTCOMES = ["qaly", "nel_avoided", "ed_avoided", "bed_days_avoided", "op_avoided"]
+AVOIDED = OUTCOMES[1:]
+
+# Rows whose best evidence is null (data/INTERVENTIONS.md, "Null effects"): no central benefit.
+NULL_EVIDENCE_ROWS = {
+    "multimorbidity_review": "3D trial null; pharmacist medication review RR 0.99",
+    "frailty_identification": "enabler only, no direct effect",
+    "smi_physical_health_checks": "checks alone unproven on outcomes",
+    "whole_school_package": "WAVES trial null, QALY ~0",
+    "eol_shared_care_record": "effect carried on eol_register_acp (no double counting)",
+}
+
+STAFF_BASE_COLUMNS = ["staff_group", "name", "census_roles", "in_pcn_census"]
+STAFF_NEW_COLUMNS = [
+    "afc_band",
+    "annual_cost_gbp",
+    "hours_per_wte",
+    "price_year",
+    "source",
+    "confidence",
+]
+STAFF_GROUP_ORDER = [
+    "gp",
+    "nurse",
+    "clinical_pharmacist",
+    "pharmacy_technician",
+    "care_coordinator",
+    "personalised_care",
+    "mental_health_practitioner",
+    "allied_health",
+    "support_worker",
+    "community_nursing",
+    "specialist_mental_health",
+    "specialist_medical",
+]
+
+
+def _read(name: str) -> pd.DataFrame:
+    return pd.read_csv(
+        DATA / name, dtype={"evidence_row": str}, keep_default_na=False, na_values=[""]
+    )
+
+
+@pytest.fixture(scope="module")
+def staff() -> pd.DataFrame:
+    return _read("staff_groups.csv")
+
+
+@pytest.fixture(scope="module")
+def interventions() -> pd.DataFrame:
+    return _read("interventions.csv")
+
+
+@pytest.fixture(scope="module")
+def unit_costs() -> pd.DataFrame:
+    return _read("unit_costs.csv").set_index("outcome")
+
+
+def expected_intervention_columns(staff_groups: list[str]) -> list[str]:
+    return (
+        [
+            "intervention_id",
+            "priority_id",
+            "name",
+            "evidence_row",
+            "seed_line",
+            "tier",
+            "lever",
+            "cohort_population",
+            "cohort_prevalence",
+            "cohort_share",
+            "cohort_share_low",
+            "cohort_share_high",
+            "max_uptake",
+            "max_uptake_low",
+            "max_uptake_high",
+            "cost_gbp",
+            "cost_gbp_low",
+            "cost_gbp_high",
+        ]
+        + [f"wte_per_1000_{g}" for g in staff_groups]
+        + ["wte_scale_low", "wte_scale_high"]
+        + [f"{o}{s}" for o in OUTCOMES for s in ("", "_low", "_high")]
+        + ["outcome_horizon", "price_year", "sources", "confidence", "notes"]
+    )
+
+
+def ranged_bases() -> list[str]:
+    return ["cohort_share", "max_uptake", "cost_gbp", *OUTCOMES]
+
+
+def offenders(frame: pd.DataFrame, mask: pd.Series) -> list[str]:
+    return frame.loc[mask, "intervention_id"].tolist()
+
+
+# ------------------------------------------------------------------------------ interventions
+
+
+def test_columns_exist_in_order(interventions, staff):
+    assert list(interventions.columns) == expected_intervention_columns(
+        staff["staff_group"].tolist()
+    )
+
+
+def test_wte_columns_match_staff_groups_exactly(interventions, staff):
+    wte = [
+        c.removeprefix("wte_per_1000_")
+        for c in interventions.columns
+        if c.startswith("wte_per_1000_")
+    ]
+    assert wte == staff["staff_group"].tolist()
+
+
+def test_row_count_is_in_the_planned_range(interventions):
+    assert 30 <= len(interventions) <= 36
+
+
+def test_ids_are_unique_snake_case_and_short(interventions):
+    ids = interventions["intervention_id"]
+    assert ids.is_unique, ids[ids.duplicated()].tolist()
+    bad = [i for i in ids if not re.fullmatch(r"[a-z][a-z0-9_]*", i) or len(i) > 32]
+    assert not bad, bad
+
+
+def test_priority_tier_lever_values_allowed(interventions):
+    assert set(interventions["priority_id"]) <= PRIORITIES
+    assert set(interventions["tier"]) <= TIERS
+    assert set(interventions["lever"]) <= LEVERS
+
+
+def test_every_priority_has_core_and_enhanced_rows(interventions):
+    tiers = interventions.groupby("priority_id")["tier"].agg(set)
+    assert set(tiers.index) == PRIORITIES, "a priority has no rows at all"
+    missing = {p: TIERS - t for p, t in tiers.items() if t != TIERS}
+    assert not missing, missing
+
+
+def test_cohort_columns_are_pcn_columns(interventions):
+    assert set(interventions["cohort_population"]) <= POPULATION_COLUMNS
+    prev = interventions["cohort_prevalence"].dropna()
+    assert set(prev) <= PREVALENCE_COLUMNS, set(prev) - PREVALENCE_COLUMNS
+
+
+def test_cohort_columns_exist_in_pcns_when_built(interventions):
+    pcns = DATA / "pcns.csv"
+    if not pcns.exists():
+        pytest.skip("data/pcns.csv not built")
+    header = set(pd.read_csv(pcns, nrows=0).columns)
+    used = set(interventions["cohort_population"]) | set(
+        interventions["cohort_prevalence"].dropna()
+    )
+    assert used <= header, used - header
+
+
+def test_every_figure_is_numeric_and_present(interventions):
+    numeric = [
+        c
+        for c in interventions.columns
+        if c.startswith(("cohort_share", "max_uptake", "cost_gbp", "wte_"))
+        or c.split("_low")[0].split("_high")[0] in OUTCOMES
+    ]
+    for col in numeric:
+        assert pd.api.types.is_numeric_dtype(interventions[col]), col
+        assert interventions[col].notna().all(), (
+            col,
+            offenders(interventions, interventions[col].isna()),
+        )
+
+
+@pytest.mark.parametrize("base", ranged_bases())
+def test_low_le_central_le_high(interventions, base):
+    lo, mid, hi = (interventions[f"{base}{s}"] for s in ("_low", "", "_high"))
+    bad = offenders(interventions, (lo > mid) | (mid > hi))
+    assert not bad, f"{base}: {bad}"
+
+
+def test_wte_scale_brackets_one(interventions):
+    lo, hi = interventions["wte_scale_low"], interventions["wte_scale_high"]
+    bad = offenders(interventions, (lo <= 0) | (lo > 1) | (hi < 1))
+    assert not bad, bad
+
+
+@pytest.mark.parametrize("base", ["cohort_share", "max_uptake"])
+def test_shares_and_uptakes_are_fractions(interventions, base):
+    cols = [f"{base}{s}" for s in ("", "_low", "_high")]
+    frame = interventions[cols]
+    bad = offenders(interventions, ((frame < 0) | (frame > 1)).any(axis=1))
+    assert not bad, bad
+    # A zero central share or uptake would make the row unreachable.
+    assert (interventions[base] > 0).all(), offenders(interventions, interventions[base] <= 0)
+
+
+def test_costs_positive(interventions):
+    cols = ["cost_gbp", "cost_gbp_low", "cost_gbp_high"]
+    bad = offenders(interventions, (interventions[cols] <= 0).any(axis=1))
+    assert not bad, bad
+
+
+def test_wte_non_negative(interventions):
+    cols = [c for c in interventions.columns if c.startswith("wte_per_1000_")]
+    bad = offenders(interventions, (interventions[cols] < 0).any(axis=1))
+    assert not bad, bad
+
+
+def test_central_outcomes_never_negative(interventions):
+    """Central 'avoided' values and QALYs are >= 0; only a low value may be negative
+    (virtual ward: more bed days in the pessimistic case)."""
+    bad = offenders(interventions, (interventions[OUTCOMES] < 0).any(axis=1))
+    assert not bad, bad
+    high_cols = [f"{o}_high" for o in OUTCOMES]
+    assert (interventions[high_cols] >= 0).all().all()
+
+
+def test_only_declared_rows_have_negative_lows(interventions):
+    low_cols = [f"{o}_low" for o in OUTCOMES]
+    negative = set(offenders(interventions, (interventions[low_cols] < 0).any(axis=1)))
+    assert negative <= {"virtual_ward"}, negative
+    for iid in negative:
+        notes = interventions.set_index("intervention_id").at[iid, "notes"]
+        assert "negative" in notes.lower(), f"{iid}: a negative low must be explained in notes"
+
+
+@pytest.mark.parametrize("iid", sorted(NULL_EVIDENCE_ROWS))
+def test_null_evidence_rows_claim_no_central_benefit(interventions, iid):
+    rows = interventions.set_index("intervention_id")
+    assert iid in rows.index, f"{iid} missing ({NULL_EVIDENCE_ROWS[iid]})"
+    row = rows.loc[iid]
+    assert row["nel_avoided"] == 0 and row["qaly"] == 0, NULL_EVIDENCE_ROWS[iid]
+    assert row["ed_avoided"] == 0 and row["bed_days_avoided"] == 0, NULL_EVIDENCE_ROWS[iid]
+
+
+def test_enabler_and_unproven_rows_have_no_optimistic_benefit_either(interventions):
+    rows = interventions.set_index("intervention_id")
+    for iid in ("frailty_identification", "smi_physical_health_checks", "eol_shared_care_record"):
+        highs = rows.loc[iid, [f"{o}_high" for o in OUTCOMES]]
+        assert (highs == 0).all(), iid
+
+
+def test_overlapping_end_of_life_rows_valued_once(interventions):
+    rows = interventions.set_index("intervention_id")
+    acp = rows.loc["eol_register_acp", OUTCOMES]
+    record = rows.loc["eol_shared_care_record", OUTCOMES]
+    assert (acp > 0).any() and (record == 0).all()
+
+
+def test_no_pcn_row_avoids_outpatient_attendances(interventions):
+    """CC3 outpatient & follow-up redesign is not allocated to PCNs."""
+    op = interventions[["op_avoided", "op_avoided_low", "op_avoided_high"]]
+    assert (op == 0).all().all()
+
+
+def test_prevalence_used_for_register_cohorts(interventions):
+    rows = interventions.set_index("intervention_id")
+    assert rows.at["ltc_control_hypertension", "cohort_prevalence"] == "prev_hypertension"
+    assert rows.at["smoking_cessation", "cohort_prevalence"] == "prev_smoking"
+
+
+def test_text_fields(interventions):
+    for col in ("sources", "confidence", "name", "notes", "evidence_row", "seed_line"):
+        blank = offenders(interventions, interventions[col].fillna("").str.strip() == "")
+        assert not blank, (col, blank)
+    assert set(interventions["price_year"]) == {"2024/25"}
+    assert set(interventions["outcome_horizon"]) <= {"annual", "lifetime"}
+    assert interventions["seed_line"].str.fullmatch(r"L\d{3,4}").all()
+    assert interventions["evidence_row"].str.fullmatch(r"[1-7]\.\d").all()
+
+
+def test_sources_cite_memo_tags(interventions):
+    tagged = interventions["sources"].str.contains(r"\bS\d{1,2}\b|\bK\b|\bA\b")
+    assert tagged.all(), offenders(interventions, ~tagged)
+
+
+def test_lifetime_rows_carry_qalys(interventions):
+    lifetime = interventions[interventions["outcome_horizon"] == "lifetime"]
+    assert (lifetime["qaly_high"] > 0).all(), lifetime["intervention_id"].tolist()
+
+
+# ------------------------------------------------------------------------------ staff groups
+
+
+def test_staff_groups_keep_original_columns_and_order(staff):
+    assert list(staff.columns) == STAFF_BASE_COLUMNS + STAFF_NEW_COLUMNS
+    assert staff["staff_group"].tolist() == STAFF_GROUP_ORDER
+
+
+def test_staff_group_costs_and_hours(staff):
+    assert (staff["annual_cost_gbp"] > 0).all()
+    assert staff["hours_per_wte"].between(1400, 1800).all(), staff["hours_per_wte"].tolist()
+    assert set(staff["price_year"]) == {"2024/25"}
+    for col in ("afc_band", "source", "confidence"):
+        assert (staff[col].fillna("").str.strip() != "").all(), col
+
+
+def test_staff_group_costs_are_plausible(staff):
+    """An AfC band costs more the higher it is, and a GP or consultant more than any AfC WTE."""
+    cost = staff.set_index("staff_group")["annual_cost_gbp"]
+    assert cost["support_worker"] < cost["care_coordinator"] < cost["personalised_care"]
+    assert cost["personalised_care"] < cost["allied_health"] < cost["clinical_pharmacist"]
+    afc_max = cost.drop(["gp", "specialist_medical"]).max()
+    assert cost["gp"] > afc_max and cost["specialist_medical"] > afc_max
+    assert cost.between(40_000, 300_000).all()
+
+
+# ------------------------------------------------------------------------------ unit costs
+
+
+def test_unit_costs_have_the_five_outcomes(unit_costs):
+    assert set(unit_costs.index) == set(OUTCOMES)
+    assert unit_costs.index.is_unique
+
+
+def test_unit_costs_ranges_ordered_and_positive(unit_costs):
+    lo, mid, hi = (unit_costs[f"unit_cost_gbp{s}"] for s in ("_low", "", "_high"))
+    assert ((lo <= mid) & (mid <= hi)).all()
+    assert (lo > 0).all()
+
+
+def test_unit_costs_match_the_memo(unit_costs):
+    assert unit_costs.at["nel_avoided", "unit_cost_gbp"] == 2711
+    assert unit_costs.at["ed_avoided", "unit_cost_gbp"] == 280
+    assert unit_costs.at["bed_days_avoided", "unit_cost_gbp"] == 500
+    assert unit_costs.at["bed_days_avoided", "unit_cost_gbp_low"] == 350
+    assert unit_costs.at["bed_days_avoided", "unit_cost_gbp_high"] == 650
+    assert unit_costs.at["qaly", "unit_cost_gbp"] == 20000
+    assert unit_costs.at["qaly", "unit_cost_gbp_high"] == 30000
+    # consultant-led outpatient: between follow-up and first attendance, uprated to 2024/25
+    op = unit_costs.loc["op_avoided"]
+    assert 192 * 1.035 - 1 <= op["unit_cost_gbp"] <= 232 * 1.035 + 1
+    assert set(unit_costs["price_year"]) == {"2024/25"}
+    assert (unit_costs["source"].str.strip() != "").all()
+
+
+def test_qaly_row_says_the_model_file_overrides_it(unit_costs):
+    assert "model file" in unit_costs.at["qaly", "note"]
