@@ -174,8 +174,13 @@ class ModelInputs:
 # ---- loading ---------------------------------------------------------------------------
 
 
-def load_model(path: str | Path, scenario: str | None = None) -> ModelInputs:
-    """Read a model file (and a named scenario) and its tables; raise InputError if bad."""
+def load_model(path: str | Path, scenario: str | None = None, icbs: list[str] | None = None,
+               tables: dict[str, pd.DataFrame] | None = None) -> ModelInputs:
+    """Read a model file (and a named scenario) and its tables; raise InputError if bad.
+
+    `icbs` replaces the model's ICB selection (e.g. one ICB of a batch over England);
+    `tables` reuses tables already read with `read_tables` (a batch reads them once).
+    """
     path = Path(path)
     problems = Problems()
     where = f"model file {path.name}"
@@ -183,10 +188,17 @@ def load_model(path: str | Path, scenario: str | None = None) -> ModelInputs:
     problems.raise_if_any()
     check_keys(raw, where, problems)
     merged = merge_scenario(raw, scenario, where, problems)
+    if icbs is not None:
+        merged.setdefault("model", {})["icbs"] = list(icbs)
     policy = read_policy(merged, scenario or "base", where, problems)
     problems.raise_if_any()
-    source = (path.parent / policy.data).resolve()
-    return build_inputs(policy, source, problems)
+    source = model_data_source(path, policy)
+    return build_inputs(policy, source, problems, tables=tables)
+
+
+def model_data_source(path: str | Path, policy: Policy) -> Path:
+    """The folder or workbook a model file's `model.data` points at."""
+    return (Path(path).parent / policy.data).resolve()
 
 
 def list_scenarios(path: str | Path) -> list[str]:
@@ -231,6 +243,13 @@ def build_inputs(policy: Policy, source: Path, problems: Problems | None = None,
     problems.raise_if_any()
     check_policy_values(policy, problems)
     pcns_all = tables["pcns"].set_index("pcn_code", drop=False).rename_axis(None)
+    if policy.icbs != ("all",):
+        known = set(pcns_all["icb_code"])
+        for icb in policy.icbs:
+            if icb not in known:
+                problems.add("model file", f"the ICB code '{icb}' is not in the PCN table",
+                             did_you_mean(icb, known) or "Use a 3-character ICB code, e.g. QJ2")
+        problems.raise_if_any()
     interventions = tables["interventions"].set_index("intervention_id", drop=False).rename_axis(None)
     staff = tables["staff_groups"].set_index("staff_group", drop=False).rename_axis(None)
     unit_costs = tables["unit_costs"].set_index("outcome", drop=False).rename_axis(None)
@@ -351,13 +370,6 @@ def check_against_data(policy: Policy, pcns: pd.DataFrame, interventions: pd.Dat
                        problems: Problems) -> None:
     """Policy codes that must exist in the data: ICBs, need columns, locks within caps."""
     where = "model file"
-    if policy.icbs != ("all",):
-        known = set(pcns["icb_code"]) if len(pcns) else set()
-        # pcns here may be filtered already; unknown ICBs show up as no PCNs at all
-        for icb in policy.icbs:
-            if icb not in known:
-                problems.add(where, f"the ICB code '{icb}' is not in the PCN table",
-                             did_you_mean(icb, known) or "Use a 3-character ICB code, e.g. QJ2")
     if len(pcns) == 0:
         problems.add(where, "no PCNs are selected", "Check model.icbs")
         return

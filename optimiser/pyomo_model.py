@@ -136,7 +136,8 @@ def _sets(m, inputs: ModelInputs) -> None:
     policy = inputs.policy
     pcns, iv = inputs.pcns, inputs.interventions
     eligible = inputs.eligible
-    pairs = [(p, i) for p in pcns.index for i in iv.index if eligible.at[p, i] > 0]
+    people = eligible.stack()
+    pairs = list(people.index[people.to_numpy() > 0])
     core = set(iv.index[iv["tier"] == "core"])
 
     m.T = pyo.Set(initialize=list(inputs.years), ordered=True, doc="years")
@@ -152,9 +153,10 @@ def _sets(m, inputs: ModelInputs) -> None:
                      ordered=True, within=m.EP, doc="eligible pairs of core-offer interventions")
 
     # the eligible interventions of each PCN and priority, for the spend definitions
+    priority_of = iv["priority_id"].to_dict()
     by_pcn_priority = defaultdict(list)
     for p, i in pairs:
-        by_pcn_priority[p, iv.at[i, "priority_id"]].append(i)
+        by_pcn_priority[p, priority_of[i]].append(i)
     m.EP_OF = pyo.Set(m.P, m.R, within=m.I, ordered=True,
                       initialize=lambda _, p, r: by_pcn_priority.get((p, r), []),
                       doc="eligible interventions of a priority in a PCN")
@@ -162,15 +164,16 @@ def _sets(m, inputs: ModelInputs) -> None:
     # workforce: (staff group, scope) pairs with a limit, and the eligible pairs in each scope
     m.W = pyo.Set(initialize=list(inputs.workforce_wte.index), dimen=2, ordered=True,
                   doc="limited (staff group, scope) pairs")
-    scope_of = inputs.scope_of_pcn
-    in_scope = defaultdict(list)
+    scope_of = inputs.scope_of_pcn.to_dict()
+    wte = inputs.wte_per_person
+    staffed = defaultdict(list)
+    groups_of = {i: [s for s in wte.columns if row[s] > 0] for i, row in wte.iterrows()}
     for p, i in pairs:
-        in_scope[scope_of[p]].append((p, i))
-    scopes = sorted({s for _, s in inputs.workforce_wte.index} | set(in_scope))
-    m.SCOPES = pyo.Set(initialize=scopes, ordered=True, doc="workforce scopes (ICB or place)")
-    m.EP_IN_SCOPE = pyo.Set(m.SCOPES, dimen=2, within=m.EP, ordered=True,
-                            initialize=lambda _, s: in_scope.get(s, []),
-                            doc="eligible pairs whose PCN is in a workforce scope")
+        for s in groups_of[i]:
+            staffed[s, scope_of[p]].append((p, i))
+    m.STAFFED = pyo.Set(m.W, dimen=2, within=m.EP, ordered=True,
+                        initialize=lambda _, s, c: staffed.get((s, c), []),
+                        doc="eligible pairs in a workforce scope that use a staff group")
 
     # enhanced support: per ICB and priority, the higher-need PCNs and the others
     flags = inputs.higher_need.reindex(columns=list(PRIORITIES))
@@ -208,7 +211,8 @@ def _parameters(m, inputs: ModelInputs) -> None:
     wte = inputs.wte_per_person
     pairs = list(m.EP)
 
-    m.eligible = pyo.Param(m.EP, initialize={(p, i): float(eligible.at[p, i]) for p, i in pairs},
+    people = eligible.stack()
+    m.eligible = pyo.Param(m.EP, initialize={pair: float(people[pair]) for pair in pairs},
                            doc="people eligible in a year [people]")
     m.tranche_share = pyo.Param(m.K, initialize=dict(enumerate(policy.tranche_shares, 1)),
                                 doc="share of the eligible cohort in a tranche [-]")
@@ -218,19 +222,20 @@ def _parameters(m, inputs: ModelInputs) -> None:
                            doc="cost per person reached [£]")
     m.priority_of = pyo.Param(m.I, initialize=iv["priority_id"].to_dict(), within=pyo.Any,
                               doc="the priority of an intervention")
+    value = value.stack()
     m.outcome_value_gbp = pyo.Param(
-        m.EP, initialize={(p, i): float(value.at[p, i]) for p, i in pairs},
+        m.EP, initialize={pair: float(value[pair]) for pair in pairs},
         doc="weighted £ value per person reached, before tranche and discount [£]")
-    m.discount = pyo.Param(m.T, initialize=dict(zip(years, discount(inputs), strict=True)),
+    delta = [float(d) for d in discount(inputs)]
+    m.discount = pyo.Param(m.T, initialize=dict(zip(years, delta, strict=True)),
                            doc="discount factor (1 + rate)^-t [-]")
     m.tie_break_per_gbp = pyo.Param(initialize=TIE_BREAK_PER_GBP,
                                     doc="objective £ lost per £ spent, to break ties [-]")
     m.budget_gbp = pyo.Param(m.T, initialize=dict(zip(years, map(float, inputs.budget_gbp),
                                                       strict=True)), doc="budget [£]")
-    m.wte_per_person = pyo.Param(
-        m.I, m.S, default=0.0, doc="WTE per person reached [WTE]",
-        initialize={(i, s): float(wte.at[i, s]) for i in iv.index for s in wte.columns
-                    if wte.at[i, s] != 0})
+    wte = wte.stack()
+    m.wte_per_person = pyo.Param(m.I, m.S, default=0.0, doc="WTE per person reached [WTE]",
+                                 initialize={key: float(v) for key, v in wte.items() if v != 0})
     m.workforce_wte = pyo.Param(
         m.T, m.W, doc="WTE available [WTE]",
         initialize={(t, s, c): float(inputs.workforce_wte.at[(s, c), t])
@@ -243,12 +248,13 @@ def _parameters(m, inputs: ModelInputs) -> None:
                     inputs.priority_cohort.reindex(columns=list(PRIORITIES)).stack().items()})
     m.icb_of = pyo.Param(m.P, initialize=inputs.pcns["icb_code"].to_dict(), within=pyo.Any)
 
-    # risk-adjusted activity avoided per person reached, for invest-to-save and targets
-    risk = inputs.risk
+    # risk-adjusted outcome per person reached, for invest-to-save and activity targets
+    effect = iv[list(OUTCOMES)].astype(float).to_dict("index")  # {i: {o: e[i,o]}}
+    risk = inputs.risk[list(OUTCOMES)].astype(float).to_dict("index")  # {p: {o: rho[p,o]}}
     m.activity_per_person = pyo.Param(
         m.EP, list(OUTCOMES), default=0.0, doc="outcome per person reached [unit of o]",
-        initialize={(p, i, o): float(iv.at[i, o]) * float(risk.at[p, o])
-                    for p, i in pairs for o in OUTCOMES})
+        initialize={(p, i, o): effect[i][o] * risk[p][o] for p, i in pairs for o in OUTCOMES
+                    if effect[i][o] * risk[p][o] != 0})
     unit_cost = inputs.unit_cost_gbp
     m.unit_cost_gbp = pyo.Param(
         list(OUTCOMES[1:]), initialize={o: float(unit_cost[o]) for o in OUTCOMES[1:]},
@@ -373,8 +379,7 @@ def workforce_limit(m, t, s, c):
 
     sum_{p in c, i, k} w[i,s] x[t,p,i,k] <= W[t,s,c]                                  [WTE]
     """
-    terms = [m.wte_per_person[i, s] * _people(m, t, p, i)
-             for (p, i) in m.EP_IN_SCOPE[c] if m.wte_per_person[i, s] > 0]
+    terms = [m.wte_per_person[i, s] * _people(m, t, p, i) for (p, i) in m.STAFFED[s, c]]
     if not terms:
         return _empty(-np.inf, m.workforce_wte[t, s, c])
     return sum(terms) <= m.workforce_wte[t, s, c]
