@@ -4,7 +4,8 @@ Every function takes per-area values (e.g. spend per head per PCN) with populati
 an order by deprivation. Conventions, stated once:
 
 * Rank: areas are ordered from most deprived (rank near 0) to least deprived (rank near 1); an
-  area's rank is the midpoint of its population's cumulative share (its "ridit").
+  area's rank is the midpoint of its population's cumulative share (its "ridit"). Areas with
+  the same deprivation score share one rank, the midpoint of their combined population.
 * Q1:Q5 ratio: value per head in IMD quintile 1 (most deprived) over quintile 5. Above 1 means
   more per head where deprivation is greatest (pro-deprived).
 * Slope index of inequality (SII): the fitted value at the most deprived end minus the fitted
@@ -22,6 +23,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+ATKINSON_AVERSIONS = (0.5, 1.0, 2.0)  # mild, moderate (geometric mean) and strong aversion
+
 
 def _arrays(values, weights) -> tuple[np.ndarray, np.ndarray]:
     y = np.asarray(values, dtype=float)
@@ -37,12 +40,10 @@ def ridit(deprivation_score, weights) -> np.ndarray:
     `deprivation_score`: higher means more deprived (e.g. IMD score).
     """
     score, w = _arrays(deprivation_score, weights)
-    order = np.argsort(-score, kind="stable")
-    share = w[order] / w.sum()
+    levels, group = np.unique(-score, return_inverse=True)  # most deprived level first
+    share = np.bincount(group, weights=w, minlength=len(levels)) / w.sum()
     mid = np.cumsum(share) - share / 2.0
-    out = np.empty_like(mid)
-    out[order] = mid
-    return out
+    return mid[group]
 
 
 def quintile_ratio(per_head_by_quintile: pd.Series) -> float:
@@ -99,24 +100,39 @@ def equally_distributed_equivalent(values, weights, aversion: float) -> float:
     y, w = _arrays(values, weights)
     if (y < 0).any():
         raise ValueError("the Atkinson measures need values of 0 or more")
-    p = w / w.sum()
+    if aversion < 0:
+        raise ValueError("inequality aversion must be 0 or more")
+    keep = w > 0
+    y, p = y[keep], w[keep] / w[keep].sum()
     if aversion == 0:
         return float((p * y).sum())
+    if aversion >= 1 and (y == 0).any():
+        return 0.0  # the geometric mean, and every stronger aversion, is 0 when anyone has 0
     if aversion == 1:
-        if (y[p > 0] == 0).any():
-            return 0.0
-        return float(np.exp((p * np.log(np.where(y > 0, y, 1.0))).sum()))
-    if aversion > 1 and (y[p > 0] == 0).any():
-        return 0.0
+        return float(np.exp((p * np.log(y)).sum()))
     return float(((p * y ** (1.0 - aversion)).sum()) ** (1.0 / (1.0 - aversion)))
 
 
 def atkinson_index(values, weights, aversion: float) -> float:
+    """1 - EDE / mean: the share of the mean that could be given up for perfect equality."""
     y, w = _arrays(values, weights)
     mean = (w * y).sum() / w.sum()
     if mean == 0:
         return float("nan")
     return float(1.0 - equally_distributed_equivalent(y, w, aversion) / mean)
+
+
+def atkinson_summary(values, weights, name: str,
+                     aversions: tuple[float, ...] = ATKINSON_AVERSIONS) -> dict[str, float]:
+    """EDE and Atkinson index of one value per head for each inequality aversion.
+
+    Keys `{name}_ede_e{aversion}` and `{name}_atkinson_e{aversion}` (e.g. value_per_head_ede_e1).
+    """
+    out = {}
+    for e in aversions:
+        out[f"{name}_ede_e{e:g}"] = equally_distributed_equivalent(values, weights, e)
+        out[f"{name}_atkinson_e{e:g}"] = atkinson_index(values, weights, e)
+    return out
 
 
 def summary(per_head: pd.DataFrame, population: pd.Series, imd_score: pd.Series,

@@ -24,7 +24,8 @@ Parameters (units)
     d           continuity (most its funding falls a year); theta invest-to-save share.
 
 Variables
-    x[t,p,i,k] >= 0   people reached                                           [people]
+    x[t,p,i,k] >= 0   people reached in tranche k                              [people]
+    y[t,p,i]          people reached in all = sum_k x[t,p,i,k]                  [people]
     sp[t,p,r]         spend on priority r in PCN p                                   [£]
     s[t,p]            spend in PCN p; S[t] total spend                               [£]
     a[t,c,r]          average spend per eligible person on r in c's other PCNs       [£]
@@ -73,9 +74,6 @@ class Layout:
         self.n_pcn = len(inputs.pcns)
         self.n_prio = len(PRIORITIES)
 
-    def x_cols(self, start: int, t: np.ndarray | int, m: np.ndarray, k: np.ndarray | int):
-        return start + (np.asarray(t) * self.M + m) * self.K + k
-
     def tmk(self):
         """Arrays (t, m, k) in column order."""
         t = np.repeat(np.arange(self.T), self.M * self.K)
@@ -122,6 +120,14 @@ def formulate(inputs: ModelInputs) -> LinearProgram:
         lower=0.0, upper=shares[k] * lay.E[m], cost=cost,
         meaning="people reached in a response tranche",
     )
+    tm = np.repeat(np.arange(lay.T), lay.M)
+    mm = np.tile(np.arange(lay.M), lay.T)
+    y = lp.add_vars(
+        "reach",
+        pd.DataFrame({"year": years[tm], "pcn": pcn_codes[lay.pcn_pos[mm]],
+                      "intervention": iv_ids[lay.iv_pos[mm]]}),
+        lower=0.0, upper=lay.E[mm], meaning="people reached in all tranches",
+    )
     tp = pd.MultiIndex.from_product([years, pcn_codes, list(PRIORITIES)],
                                     names=["year", "pcn", "priority"]).to_frame(index=False)
     spend_priority = lp.add_vars("spend_priority", tp, meaning="£ spent on a priority in a PCN")
@@ -129,7 +135,7 @@ def formulate(inputs: ModelInputs) -> LinearProgram:
         index=False)
     spend_pcn = lp.add_vars("spend_pcn", tpc, meaning="£ spent in a PCN")
     total = lp.add_vars("spend_total", pd.DataFrame({"year": years}), meaning="£ spent in all")
-    blocks = {"x": x, "sp": spend_priority, "s": spend_pcn, "S": total}
+    blocks = {"x": x, "y": y, "sp": spend_priority, "s": spend_pcn, "S": total}
 
     define_spend(lp, lay, blocks)
     if policy.on("invest_to_save") and policy.invest_to_save_share > 0:
@@ -160,19 +166,28 @@ def formulate(inputs: ModelInputs) -> LinearProgram:
 
 
 def define_spend(lp: LinearProgram, lay: Layout, b: dict) -> None:
-    r"""Spend is defined once from the people reached, so coupling rows stay sparse.
+    r"""Reach and spend are defined once from the people reached, so coupling rows stay sparse.
 
-    sp[t,p,r] - sum_{i in r, k} c_i x[t,p,i,k] = 0         [£]
-    s[t,p]    - sum_r sp[t,p,r]                 = 0         [£]
-    S[t]      - sum_p s[t,p]                    = 0         [£]
+    y[t,p,i]  - sum_k x[t,p,i,k]                  = 0         [people]
+    sp[t,p,r] - sum_{i in r} c_i y[t,p,i]         = 0         [£]
+    s[t,p]    - sum_r sp[t,p,r]                   = 0         [£]
+    S[t]      - sum_p s[t,p]                      = 0         [£]
     """
-    R, P, T = lay.n_prio, lay.n_pcn, lay.T
-    t, m, k = lay.tmk()
-    x, spb, sb, Sb = b["x"], b["sp"], b["s"], b["S"]
+    R, P, T, M, K = lay.n_prio, lay.n_pcn, lay.T, lay.M, lay.K
+    x, yb, spb, sb, Sb = b["x"], b["y"], b["sp"], b["s"], b["S"]
+    n_y = T * M
+    rows = np.concatenate([np.arange(n_y), np.repeat(np.arange(n_y), K)])
+    cols = np.concatenate([yb.positions(), x.positions()])
+    vals = np.concatenate([np.ones(n_y), -np.ones(n_y * K)])
+    lp.add_rows("define_reach", yb.index, rows, cols, vals, 0.0, 0.0,
+                "people reached = sum over tranches")
+
+    t = np.repeat(np.arange(T), M)
+    m = np.tile(np.arange(M), T)
     n_sp = T * P * R
     sp_row = (t * P + lay.pcn_pos[m]) * R + lay.prio_pos[m]
     rows = np.concatenate([np.arange(n_sp), sp_row])
-    cols = np.concatenate([spb.positions(), x.positions()])
+    cols = np.concatenate([spb.positions(), yb.positions()])
     vals = np.concatenate([np.ones(n_sp), -lay.cost[m]])
     lp.add_rows("define_priority_spend", spb.index, rows, cols, vals, 0.0, 0.0,
                 "spend on a priority = cost x people reached")
@@ -242,10 +257,11 @@ def budget_limit(lp: LinearProgram, lay: Layout, b: dict) -> None:
 def ring_fences(lp: LinearProgram, lay: Layout, b: dict) -> None:
     r"""Ring-fenced pots: spend on a priority (or tier, in an ICB) between shares of the budget.
 
-    min_share B_t <= sum_{p in scope, i in pot, k} c_i x[t,p,i,k] <= max_share B_t        [£]
+    min_share B_t <= sum_{p in scope, i in pot} c_i y[t,p,i] <= max_share B_t            [£]
     """
     inputs = lay.inputs
-    t, m, k = lay.tmk()
+    t = np.repeat(np.arange(lay.T), lay.M)
+    m = np.tile(np.arange(lay.M), lay.T)
     icb_of = inputs.pcns["icb_code"].to_numpy()[lay.pcn_pos]
     tier = np.where(lay.core, "core", "enhanced")
     prio = np.array(PRIORITIES)[lay.prio_pos]
@@ -263,7 +279,7 @@ def ring_fences(lp: LinearProgram, lay: Layout, b: dict) -> None:
             row = f_idx * lay.T + ti
             pick = sel & (t == ti)
             rows.append(np.full(pick.sum(), row))
-            cols.append(b["x"].positions()[pick])
+            cols.append(b["y"].positions()[pick])
             vals.append(lay.cost[m[pick]])
             budget = inputs.budget_gbp[ti]
             lo.append(-INF if fence.min_share is None else fence.min_share * budget)
@@ -277,14 +293,15 @@ def ring_fences(lp: LinearProgram, lay: Layout, b: dict) -> None:
 def workforce_limit(lp: LinearProgram, lay: Layout, b: dict) -> None:
     r"""WTE needed per staff group within the WTE available, per ICB (or place), per year.
 
-    sum_{p in c, i, k} w[i,s] x[t,p,i,k] <= W[t,s,c]     for each t, s, c          [WTE]
+    sum_{p in c, i} w[i,s] y[t,p,i] <= W[t,s,c]          for each t, s, c          [WTE]
     """
     inputs = lay.inputs
     available = inputs.workforce_wte  # index (group, scope), columns years
     wte = inputs.wte_per_person  # I x S
     scope_of = inputs.scope_of_pcn.to_numpy()[lay.pcn_pos]
-    t, m, k = lay.tmk()
-    x_pos = b["x"].positions()
+    t = np.repeat(np.arange(lay.T), lay.M)
+    m = np.tile(np.arange(lay.M), lay.T)
+    x_pos = b["y"].positions()
     row_of = {key: j for j, key in enumerate(available.index)}
     n_keys = len(row_of)
     rows, cols, vals = [], [], []
@@ -314,23 +331,16 @@ def workforce_limit(lp: LinearProgram, lay: Layout, b: dict) -> None:
 def universal_core_offer(lp: LinearProgram, lay: Layout, b: dict) -> None:
     r"""Every PCN reaches at least the floor share of the eligible cohort of each core offer.
 
-    sum_k x[t,p,i,k] >= f E[p,i]       for each t, p and core intervention i        [people]
+    y[t,p,i] >= f E[p,i]          for each t, p and core intervention i             [people]
     """
     inputs = lay.inputs
     core_m = np.nonzero(lay.core)[0]
     n = len(core_m)
     t_r = np.repeat(np.arange(lay.T), n)
     m_r = np.tile(core_m, lay.T)
-    row = np.repeat(np.arange(lay.T * n), lay.K)
-    col = lay.x_cols(b["x"].start, np.repeat(t_r, lay.K), np.repeat(m_r, lay.K),
-                     np.tile(np.arange(lay.K), lay.T * n))
-    index = pd.DataFrame({
-        "year": np.array(inputs.years)[t_r],
-        "pcn": inputs.pcns.index.to_numpy()[lay.pcn_pos[m_r]],
-        "intervention": inputs.interventions.index.to_numpy()[lay.iv_pos[m_r]],
-    })
-    lp.add_rows("universal_core_offer", index, row, col, np.ones(len(row)),
-                inputs.policy.universal_floor * lay.E[m_r], INF,
+    col = b["y"].start + t_r * lay.M + m_r
+    lp.add_rows("universal_core_offer", _pair_index(lay, t_r, m_r), np.arange(len(col)), col,
+                np.ones(len(col)), inputs.policy.universal_floor * lay.E[m_r], INF,
                 "people reached >= floor x eligible, core offer")
 
 
@@ -408,17 +418,6 @@ def need_gradient(lp: LinearProgram, lay: Layout, b: dict) -> None:
                 "PCN spend >= lambda x need-weighted fair share of total spend")
 
 
-def _reach_rows(lay: Layout, b: dict, t_idx: np.ndarray, weight: float):
-    """Entries sum_k weight x[t,m,k] for every pair m, one row per (t, m)."""
-    n = len(t_idx) * lay.M
-    t_r = np.repeat(t_idx, lay.M)
-    m_r = np.tile(np.arange(lay.M), len(t_idx))
-    row = np.repeat(np.arange(n), lay.K)
-    col = lay.x_cols(b["x"].start, np.repeat(t_r, lay.K), np.repeat(m_r, lay.K),
-                     np.tile(np.arange(lay.K), n))
-    return row, col, np.full(len(row), weight), t_r, m_r
-
-
 def _pair_index(lay: Layout, t_r: np.ndarray, m_r: np.ndarray) -> pd.DataFrame:
     inputs = lay.inputs
     return pd.DataFrame({
@@ -431,32 +430,35 @@ def _pair_index(lay: Layout, t_r: np.ndarray, m_r: np.ndarray) -> pd.DataFrame:
 def mobilisation(lp: LinearProgram, lay: Layout, b: dict) -> None:
     r"""A service in a PCN grows by at most g of its eligible cohort a year (from nothing).
 
-    sum_k x[t,p,i,k] - sum_k x[t-1,p,i,k] <= g E[p,i]     (x[-1] = 0)             [people]
+    y[t,p,i] - y[t-1,p,i] <= g E[p,i]                     (y[-1] = 0)              [people]
     """
     g = lay.inputs.policy.mobilisation_max_growth
-    row, col, val, t_r, m_r = _reach_rows(lay, b, np.arange(lay.T), 1.0)
-    prev = t_r > 0
-    n_prev = int(prev.sum())
-    row2 = np.repeat(np.nonzero(prev)[0], lay.K)
-    col2 = lay.x_cols(b["x"].start, np.repeat(t_r[prev] - 1, lay.K),
-                      np.repeat(m_r[prev], lay.K), np.tile(np.arange(lay.K), n_prev))
-    lp.add_rows("mobilisation", _pair_index(lay, t_r, m_r),
-                np.concatenate([row, row2]), np.concatenate([col, col2]),
-                np.concatenate([val, -np.ones(len(row2))]), -INF, g * lay.E[m_r],
-                "growth in people reached <= g x eligible")
+    n = lay.T * lay.M
+    t_r = np.repeat(np.arange(lay.T), lay.M)
+    m_r = np.tile(np.arange(lay.M), lay.T)
+    start = b["y"].start
+    later = np.arange(lay.M, n)  # rows from the second year on also hold last year's reach
+    rows = np.concatenate([np.arange(n), later])
+    cols = np.concatenate([start + np.arange(n), start + later - lay.M])
+    vals = np.concatenate([np.ones(n), -np.ones(len(later))])
+    lp.add_rows("mobilisation", _pair_index(lay, t_r, m_r), rows, cols, vals, -INF,
+                g * lay.E[m_r], "growth in people reached <= g x eligible")
 
 
 def continuity(lp: LinearProgram, lay: Layout, b: dict) -> None:
     r"""A service's funding falls by at most d a year (cost per person is constant).
 
-    sum_k x[t,p,i,k] - (1 - d) sum_k x[t-1,p,i,k] >= 0         for t >= 1          [people]
+    y[t,p,i] - (1 - d) y[t-1,p,i] >= 0                    for t >= 1               [people]
     """
     d = lay.inputs.policy.continuity_max_fall
-    row, col, val, t_r, m_r = _reach_rows(lay, b, np.arange(1, lay.T), 1.0)
-    col_prev = col - lay.M * lay.K  # the same pair and tranche a year earlier
-    lp.add_rows("continuity", _pair_index(lay, t_r, m_r),
-                np.concatenate([row, row]), np.concatenate([col, col_prev]),
-                np.concatenate([val, np.full(len(row), -(1.0 - d))]), 0.0, INF,
+    n = (lay.T - 1) * lay.M
+    t_r = np.repeat(np.arange(1, lay.T), lay.M)
+    m_r = np.tile(np.arange(lay.M), lay.T - 1)
+    now = b["y"].start + lay.M + np.arange(n)
+    rows = np.concatenate([np.arange(n), np.arange(n)])
+    cols = np.concatenate([now, now - lay.M])
+    vals = np.concatenate([np.ones(n), np.full(n, -(1.0 - d))])
+    lp.add_rows("continuity", _pair_index(lay, t_r, m_r), rows, cols, vals, 0.0, INF,
                 "people reached >= (1-d) x last year's")
 
 
