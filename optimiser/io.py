@@ -275,7 +275,7 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     """CSV text that is the same byte for byte for the same table, safe to open in Excel."""
     safe = frame.copy()
     for col in safe.columns:
-        if safe[col].dtype == object:
+        if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
             safe[col] = safe[col].map(neutralise_formula)
     return safe.to_csv(index=False, lineterminator="\n", float_format="%.10g").encode("utf-8")
 

@@ -146,9 +146,10 @@ class Allocation:
         frame = self._sum(["year", "priority_id"])
         flags = self.inputs.higher_need
         detail = self.detail
-        needy = detail.apply(lambda r: bool(flags.at[r["pcn_code"], r["priority_id"]]), axis=1) \
-            if len(detail) else pd.Series(dtype=bool)
-        hn = detail[needy].groupby(["year", "priority_id"])["spend_gbp"].sum()
+        stacked = flags.stack()
+        stacked.index.names = ["pcn_code", "priority_id"]
+        needy = detail.join(stacked.rename("needy"), on=["pcn_code", "priority_id"])["needy"]
+        hn = detail[needy.fillna(False).astype(bool).to_numpy()].groupby(["year", "priority_id"])["spend_gbp"].sum()
         frame["higher_need_spend_gbp"] = [hn.get((y, r), 0.0) for y, r in
                                           zip(frame["year"], frame["priority_id"], strict=True)]
         return frame
@@ -246,6 +247,8 @@ class Allocation:
         sol, lp = self.solution, self.lp
         arrays = lp.arrays()
         frames = []
+        if not sol.optimal:  # no solution values: no activity or shadow prices to report
+            lp = LinearProgram()
         for name, block in lp.rows.items():
             if name not in CONSTRAINT_FAMILIES:
                 continue
@@ -253,8 +256,10 @@ class Allocation:
             frame = block.index.copy()
             label_cols = list(frame.columns)
             frame.insert(0, "constraint", name)
-            frame["what"] = frame[label_cols].astype(str).agg(", ".join, axis=1) \
-                if label_cols else ""
+            what = pd.Series("", index=frame.index)
+            for j, col in enumerate(label_cols):
+                what = what + ("" if j == 0 else ", ") + frame[col].astype(str)
+            frame["what"] = what
             frame["activity"] = sol.row_value[sl]
             frame["lower"] = arrays["row_lower"][sl]
             frame["upper"] = arrays["row_upper"][sl]
