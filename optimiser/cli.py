@@ -7,11 +7,9 @@ No traceback reaches a user: input problems are listed, solver outcomes are repo
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from . import io
 from .errors import InputError
 from .inputs import ModelInputs, list_scenarios, load_model
 from .results import money
@@ -79,34 +77,21 @@ def _problem(where, message, fix):
 
 
 def cmd_run(args) -> int:
-    from .api import allocate
-    from .checks import verify
+    """Solve each job (scenario x ICB) and write its files; see optimiser/batch.py."""
+    from . import batch
 
     out = Path(args.out)
-    names = list_scenarios(args.model) if args.all_scenarios else (args.scenario or ["base"])
-    runs = [(name, load_model(args.model, name)) for name in names]  # all inputs checked first
-    prepare_out(out, args.force)
-    worst = EXIT_OK
-    for name, inputs in runs:
-        _, allocation = allocate(inputs)
-        folder = out / name if len(runs) > 1 else out
-        manifest = allocation.manifest
-        if allocation.status == "optimal":
-            report = verify(allocation.detail, inputs, allocation.objective)
-            manifest["checks_passed"] = report.ok
-            io.write_atomic(folder / "allocation.csv", io.csv_bytes(allocation.detail))
-        io.write_atomic(folder / "run.json",
-                        json.dumps(manifest, indent=2, default=str).encode())
-        line = f"{name}: {allocation.status}"
-        if allocation.status == "optimal":
-            line += (f", weighted outcome {money(allocation.objective)}, "
-                     f"{allocation.solution.solve_seconds:.2f}s")
-        print(line)
-        if allocation.status != "optimal":
-            worst = EXIT_NOT_OPTIMAL
-            if allocation.explanation is not None:
-                print(str(allocation.explanation))
-    return worst
+    if out.exists() and not out.is_dir():
+        raise InputError([_problem(str(out), "--out names a file, not a folder",
+                                   "Give a folder for the results")])
+    jobs = batch.plan(args.model, args.scenario, args.all_scenarios, args.icb)  # all checked
+    runner = batch.make_runner(args.executor, args.workers, args.scheduler, len(jobs))
+    try:
+        prepare_out(out, args.force)
+    except InputError:
+        runner.close()
+        raise
+    return EXIT_OK if batch.run(jobs, out, runner).ok else EXIT_NOT_OPTIMAL
 
 
 def cmd_export(args) -> int:
@@ -118,6 +103,155 @@ def cmd_export(args) -> int:
         raise InputError([_problem(str(out), "the export file must end in .mps or .lp",
                                    "Name it e.g. model.mps")])
     Solver(inputs).write(str(out))
+    print(f"Wrote {out}")
+    return EXIT_OK
+
+
+class _Progress:
+    """A progress bar on stderr (tqdm); plain lines every tenth when stderr is not a terminal."""
+
+    def __init__(self, label: str, total: int):
+        from tqdm import tqdm
+
+        self.label, self.tty, self.shown = label, sys.stderr.isatty(), -1
+        self.bar = tqdm(total=total, desc=label, file=sys.stderr, dynamic_ncols=True,
+                        disable=not self.tty)
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.tty:
+            self.bar.total = total
+            self.bar.update(done - self.bar.n)
+            return
+        tenth = 10 * done // max(1, total)
+        if tenth > self.shown:
+            self.shown = tenth
+            print(f"{self.label}: {done}/{total}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _write_chart(out: Path, name: str, make, *data) -> None:
+    """Write one chart; an HTML chart is skipped (with a note) when plotly is missing."""
+    from . import io
+
+    if name.endswith(".html"):
+        from .charts import plotly_available
+
+        if not plotly_available():
+            print(f"No {name}: plotly is not installed (pip install -e '.[app]').",
+                  file=sys.stderr)
+            return
+        io.write_atomic(out / name, make(*data).encode("utf-8"))
+    else:
+        io.write_atomic(out / name, make(*data))
+
+
+def cmd_frontier(args) -> int:
+    """Sweep the equity dial; write frontier.csv, frontier.png, frontier.html, frontier.json."""
+    import json
+    import time
+
+    from . import charts, io
+    from .frontier import frontier, summary
+
+    inputs = load_model(args.model, args.scenario)
+    if args.points < 2:
+        raise InputError([_problem("--points", "a frontier needs at least 2 points",
+                                   "e.g. --points 25")])
+    if args.uplift is not None and args.uplift < 0:
+        raise InputError([_problem("--uplift", "the enhanced uplift cannot be negative",
+                                   "e.g. --uplift 0.5 for 50% more per eligible person")])
+    out = Path(args.out)
+    prepare_out(out, args.force)
+    start = time.perf_counter()
+    bar = _Progress("Frontier", args.points)
+    try:
+        frame = frontier(inputs, points=args.points, uplift=args.uplift, progress=bar)
+    finally:
+        bar.close()
+    io.write_atomic(out / "frontier.csv", io.csv_bytes(frame))
+    _write_chart(out, "frontier.png", charts.frontier_png, frame)
+    _write_chart(out, "frontier.html", charts.frontier_html, frame)
+    facts = summary(frame)
+    record = {"model": inputs.policy.name, "scenario": inputs.policy.scenario,
+              "input_digest": inputs.digest, "uplift_swept_to": args.uplift,
+              "seconds": round(time.perf_counter() - start, 2), **facts}
+    io.write_atomic(out / "frontier.json", json.dumps(record, indent=2, default=str).encode())
+    if frame.loc[0, "status"] != "optimal":
+        print(f"The dial at 0 is {frame.loc[0, 'status']}: no frontier to draw.")
+        return EXIT_NOT_OPTIMAL
+    print(f"{facts['optimal_points']} of {facts['points']} points optimal; "
+          f"weighted outcome at dial 0: {money(facts['reference_weighted_outcome_gbp'])}.")
+    print(f"Highest feasible dial {facts['highest_feasible_dial']:.2f}: gives up "
+          f"{money(facts['health_given_up_at_highest_gbp'])} "
+          f"({facts['health_given_up_at_highest_share']:.2%}) of weighted outcome.")
+    if facts["first_infeasible_dial"] is not None:
+        print(f"From dial {facts['first_infeasible_dial']:.2f} no allocation meets every rule.")
+    print(f"Wrote {out}")
+    return EXIT_OK
+
+
+def cmd_uncertainty(args) -> int:
+    """Probabilistic sensitivity analysis: CSV tables, charts and uncertainty.json."""
+    import json
+
+    from . import charts, io
+    from .uncertainty import run_uncertainty
+
+    inputs = load_model(args.model, args.scenario)
+    wrong = []
+    if args.draws < 1:
+        wrong.append(_problem("--draws", "the number of draws must be 1 or more",
+                              "e.g. --draws 1000"))
+    if args.workers < 1:
+        wrong.append(_problem("--workers", "the number of workers must be 1 or more",
+                              "e.g. --workers 2"))
+    if args.executor == "dask" and not args.scheduler:
+        wrong.append(_problem("--executor dask", "a Dask run needs the scheduler's address",
+                              "Add --scheduler tcp://HOST:8786"))
+    if args.scheduler and args.executor != "dask":
+        wrong.append(_problem("--scheduler", "--scheduler is only used with --executor dask",
+                              "Add --executor dask, or drop --scheduler"))
+    if wrong:
+        raise InputError(wrong)
+    out = Path(args.out)
+    prepare_out(out, args.force)
+    bar = _Progress("Solves", args.draws)
+    try:
+        result = run_uncertainty(inputs, draws=args.draws, seed=args.seed, workers=args.workers,
+                                 executor=args.executor, scheduler=args.scheduler,
+                                 progress=bar)
+    finally:
+        bar.close()
+    record = {"model": inputs.policy.name, "scenario": inputs.policy.scenario,
+              "input_digest": inputs.digest, **result.summary()}
+    if result.central_status != "optimal":
+        io.write_atomic(out / "uncertainty.json",
+                        json.dumps(record, indent=2, default=str).encode())
+        print(f"The central model is {result.central_status}: run `python -m optimiser run` "
+              "to see why; no draws were solved.")
+        return EXIT_NOT_OPTIMAL
+    for name, table in result.tables().items():
+        io.write_atomic(out / f"{name}.csv", io.csv_bytes(table))
+    _write_chart(out, "objective_distribution.png", charts.distribution_png, result.draws,
+                 result.central_objective)
+    _write_chart(out, "objective_distribution.html", charts.distribution_html, result.draws,
+                 result.central_objective)
+    _write_chart(out, "tornado.png", charts.tornado_png, result.tornado)
+    _write_chart(out, "tornado.html", charts.tornado_html, result.tornado)
+    _write_chart(out, "funding_probability.png", charts.funding_png, result.funded_above_floor)
+    io.write_atomic(out / "uncertainty.json", json.dumps(record, indent=2, default=str).encode())
+    s, choice = result.objective_summary, result.robust_choice
+    print(f"{s['optimal_draws']} of {s['draws']} draws can meet every rule.")
+    if s["optimal_draws"]:
+        print(f"Weighted outcome: central {money(s['central_gbp'])}; across draws mean "
+              f"{money(s['mean_gbp'])}, 10th to 90th percentile {money(s['p10_gbp'])} to "
+              f"{money(s['p90_gbp'])}.")
+        print(f"Robust choice: best mean {choice['best_mean']} ({money(choice['best_mean_gbp'])}"
+              f"), best 10th percentile {choice['best_p10']} "
+              f"({money(choice['best_p10_gbp'])}); the central allocation "
+              f"{money(choice['central_mean_gbp'])} and {money(choice['central_p10_gbp'])}.")
     print(f"Wrote {out}")
     return EXIT_OK
 
@@ -135,10 +269,19 @@ def parser() -> argparse.ArgumentParser:
     s = verbs.add_parser("scenarios", help="list a model file's scenarios")
     s.add_argument("model")
     s.set_defaults(func=cmd_scenarios)
-    r = verbs.add_parser("run", help="solve and write allocation.csv and run.json")
+    r = verbs.add_parser("run", help="solve scenarios (and ICBs) in parallel; write "
+                         "allocation.csv, summary.xlsx, run.json and comparison.xlsx/.csv")
     r.add_argument("model")
     r.add_argument("--scenario", action="append", help="a named scenario (repeatable)")
     r.add_argument("--all-scenarios", action="store_true")
+    r.add_argument("--icb", action="append", metavar="CODE",
+                   help="run for this ICB alone (repeatable), or 'all': each ICB in England "
+                        "separately")
+    r.add_argument("--workers", type=int, help="local processes (default: one per job, at "
+                   "most one per CPU)")
+    r.add_argument("--executor", choices=("local", "dask"), default="local")
+    r.add_argument("--scheduler", metavar="ADDRESS",
+                   help="the Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --executor dask)")
     r.add_argument("--out", required=True, help="output folder")
     r.add_argument("--force", action="store_true", help="replace files in an existing folder")
     r.set_defaults(func=cmd_run)
@@ -147,11 +290,37 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--scenario")
     e.add_argument("--out", required=True, help="file ending .mps or .lp")
     e.set_defaults(func=cmd_export)
+    f = verbs.add_parser("frontier", help="sweep the equity dial 0 to 1: what equity costs "
+                         "in health (frontier.csv, .png, .html, .json)")
+    f.add_argument("model")
+    f.add_argument("--scenario")
+    f.add_argument("--points", type=int, default=25, help="points from dial 0 to 1 (25)")
+    f.add_argument("--uplift", type=float, metavar="VALUE",
+                   help="also sweep the enhanced uplift from 0 to VALUE (e.g. 0.5)")
+    f.add_argument("--out", required=True, help="output folder")
+    f.add_argument("--force", action="store_true", help="replace files in an existing folder")
+    f.set_defaults(func=cmd_frontier)
+    u = verbs.add_parser("uncertainty", help="probabilistic sensitivity analysis: re-solve "
+                         "for draws of every uncertain parameter")
+    u.add_argument("model")
+    u.add_argument("--scenario")
+    u.add_argument("--draws", type=int, default=1000, help="number of draws (1000)")
+    u.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    u.add_argument("--workers", type=int, default=1, help="local processes (1)")
+    u.add_argument("--executor", choices=("local", "dask"), default="local")
+    u.add_argument("--scheduler", metavar="ADDRESS",
+                   help="the Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --executor dask)")
+    u.add_argument("--out", required=True, help="output folder")
+    u.add_argument("--force", action="store_true", help="replace files in an existing folder")
+    u.set_defaults(func=cmd_uncertainty)
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as stop:  # argparse: --help exits 0; a usage error is bad input (1)
+        return EXIT_INPUT if stop.code == 2 else int(stop.code or 0)
     if not getattr(args, "func", None):
         parser().print_help()
         return EXIT_OK
