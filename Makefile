@@ -1,5 +1,5 @@
 # Two commands do all set-up on a fresh machine:
-#   make run    start the tool on the shipped data
+#   make run    start the board-workshop app on the shipped data (http://localhost:8501)
 #   make test   run the whole test suite (what .ci/run calls)
 PYTHON ?= python3
 VENV := .venv
@@ -15,9 +15,12 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 run: $(VENV)/.installed
-	$(PY) -m optimiser validate $(MODEL)
+	$(PY) -m streamlit run app.py
 
+# The browser tests drive Debian's Chromium; install it when missing (CI runs as root).
 test: $(VENV)/.installed
+	command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium) || true
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed

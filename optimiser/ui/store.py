@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -98,6 +99,20 @@ def _engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
+def _create_table(engine: sa.Engine) -> None:
+    """Create the table unless it exists; two sessions starting at once may both try."""
+    for attempt in range(5):
+        try:
+            _metadata.create_all(engine)
+            return
+        except sa.exc.DBAPIError:
+            if sa.inspect(engine).has_table(SCENARIOS.name):
+                return  # the other session created it first
+            if attempt == 4:
+                raise
+            time.sleep(0.1 * (attempt + 1))
+
+
 # ---- the store ------------------------------------------------------------------------------
 
 
@@ -108,7 +123,7 @@ class ScenarioStore:
         self.url = url
         try:
             self.engine = _engine(url)
-            _metadata.create_all(self.engine)
+            _create_table(self.engine)
         except Exception as err:  # noqa: BLE001 - any driver error becomes words
             raise StoreError(f"The scenario store at {describe_url(url)} cannot be opened "
                              f"({type(err).__name__}). Check {STORE_URL_VARIABLE}.") from err

@@ -1,0 +1,65 @@
+"""The board-workshop app: move the weights and equity rules, see where the money goes.
+
+Run it with `make run` (or `.venv/bin/python -m streamlit run app.py`). This file is the page
+layout only; the widgets, views and the warm Solver live in optimiser/ui/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from optimiser.errors import InputError
+from optimiser.ui import charts, controls, files, scenarios, state, views
+
+APP_DIR = Path(__file__).resolve().parent
+TABS = ("Allocation by PCN", "Equity at a glance", "PCN x priority", "Map", "Frontier",
+        "Shadow prices", "Scenarios", "Data and downloads")
+
+
+def main() -> None:
+    views.page_style()
+    try:
+        app = state.start(APP_DIR)
+        base = state.base_model(app)
+    except InputError as err:
+        views.cannot_start(err)
+        return
+    controls.prepare(app, base)
+    views.title(app, base)
+    views.flashes()
+    result = state.current_result(base)
+    view = controls.sidebar(app, base)
+    allocation = views.status(result, base)
+    if allocation is not None:
+        views.headline(result, allocation, view)
+    show_tabs(app, result, allocation, view)
+    views.solve_note(result)
+
+
+def show_tabs(app: state.App, result: state.Result, allocation, view: controls.View) -> None:
+    """Only the open tab is drawn, so a rerun pays for one view."""
+    draw = {
+        "Allocation by PCN": lambda: views.pcn_table(allocation, view),
+        "Equity at a glance": lambda: charts.equity_glance(allocation, view),
+        "PCN x priority": lambda: charts.heatmap(allocation, view),
+        "Map": lambda: charts.pcn_map(allocation, view),
+        "Frontier": lambda: charts.frontier(result, allocation),
+        "Shadow prices": lambda: views.shadow_prices(allocation),
+        "Scenarios": lambda: scenarios.scenarios_tab(app, allocation),
+        "Data and downloads": lambda: files.files_tab(app, allocation),
+    }
+    needs_plan = set(TABS[:6])
+    for name, tab in zip(TABS, st.tabs(TABS, key="view", on_change="rerun"), strict=True):
+        if not tab.open:
+            continue
+        with tab:
+            if name in needs_plan and allocation is None:
+                st.info("No plan to show: change the settings above.")
+            else:
+                draw[name]()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,12 @@
+"""The Streamlit front end's helpers: the only package that imports Streamlit.
+
+controls.py  sidebar widgets; an edit folds into the session's policy changes
+views.py     status, headline tiles, the PCN table, shadow prices
+charts.py    the Plotly charts (quintiles, higher need, heatmap, offline map, frontier)
+tables.py    tables shaped for the views (pandas only)
+state.py     cached data and base model, one warm Solver per browser session
+scenarios.py the Scenarios tab (save, load, compare) over store.py
+store.py     the scenario store (SQLAlchemy; SQLite beside the app by default)
+upload.py    checking an uploaded workbook; files.py the Data and downloads tab
+glossary.py  the tooltips: plain meanings of PCN, IMD quintile, WTE, QALY, shadow price...
+"""

@@ -1,0 +1,251 @@
+"""The Scenarios tab: save the current settings under a name, load them, compare two.
+
+The store (store.py) is shared by everyone using the same database. A save whose name is
+taken asks before overwriting; a load re-applies the saved Policy changes and ICBs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from ..errors import InputError
+from ..results import Allocation, money
+from ..schemas import PRIORITIES
+from . import state
+from .charts import NHS_BLUE, ORANGE, chart, layout
+from .store import (
+    NameTaken,
+    ScenarioStore,
+    changes_from_json,
+    changes_to_json,
+    clean_name,
+    describe_url,
+)
+from .views import tile_values
+
+CURRENT = "Current settings"
+
+
+def current_settings(app: state.App) -> dict:
+    return {"icbs": list(state.selected_icbs()),
+            "changes": changes_to_json(st.session_state["changes"]),
+            "model": app.model_file.name, "data": app.data_label}
+
+
+def _save(app: state.App, store: ScenarioStore, overwrite: bool) -> None:
+    ss = st.session_state
+    try:
+        name = clean_name(ss.get("save_name", ""))
+    except ValueError as err:
+        state.flash("warning", str(err))
+        return
+    try:
+        outcome = store.save(name, current_settings(app), overwrite=overwrite)
+    except NameTaken:
+        ss["clash"] = name
+        return
+    except Exception as err:  # noqa: BLE001 - a database error is reported, not raised
+        state.flash("error", f"The scenario could not be saved ({type(err).__name__}: {err}). "
+                             "Nothing was overwritten.")
+        return
+    ss.pop("clash", None)
+    verb = "Saved" if outcome == "saved" else "Overwrote"
+    state.flash("success", f"{verb} scenario '{name}'.")
+
+
+def _cancel() -> None:
+    st.session_state.pop("clash", None)
+
+
+def _load(app: state.App, store: ScenarioStore) -> None:
+    ss = st.session_state
+    name = ss.get("load_name")
+    if not name:
+        return
+    try:
+        settings = store.load(name)
+    except KeyError:
+        state.flash("warning", f"The scenario '{name}' is no longer in the store.")
+        return
+    changes, ignored = changes_from_json(settings.get("changes", {}))
+    known = set(app.icb_table.index)
+    icbs = [i for i in settings.get("icbs", []) if i in known]
+    if not icbs:
+        state.flash("error", f"The scenario '{name}' is for ICBs that are not in the data in "
+                             "use, so it was not loaded.")
+        return
+    try:
+        base = state.base_inputs(str(app.model_file), tuple(sorted(icbs)), app.data_key,
+                                 app.tables)
+        base.with_policy(**changes)
+    except (InputError, TypeError, ValueError) as err:
+        report = err.report() if isinstance(err, InputError) else str(err)
+        state.flash("error", f"The scenario '{name}' cannot be used with this data, so it was "
+                             f"not loaded.\n\n{report}")
+        return
+    ss["icbs"] = icbs
+    state.set_changes(changes)
+    note = f" (ignored settings this version does not know: {', '.join(ignored)})" \
+        if ignored else ""
+    state.flash("success", f"Loaded scenario '{name}' (saved {_when(settings)}){note}.")
+
+
+def _when(settings: dict) -> str:
+    try:
+        return datetime.fromisoformat(settings["saved_at"]).strftime("%d %b %Y, %H:%M UTC")
+    except (KeyError, TypeError, ValueError):
+        return "earlier"
+
+
+def scenarios_tab(app: state.App, allocation: Allocation | None) -> None:
+    store = state.scenario_store(app)
+    if store is None:
+        st.error(st.session_state.get("store_error", "The scenario store cannot be opened."))
+        return
+    st.caption(f"Scenarios are kept in {describe_url(store.url)}: everyone using the same "
+               "store sees them. Set OPTIMISER_STORE_URL to share a database server.")
+    save, load = st.columns(2)
+    with save:
+        save_section(app, store)
+    with load:
+        names = load_section(app, store)
+    st.divider()
+    compare_section(app, store, allocation, names)
+
+
+def save_section(app: state.App, store: ScenarioStore) -> None:
+    ss = st.session_state
+    st.subheader("Save", anchor=False)
+    st.text_input("Scenario name", key="save_name", placeholder="e.g. Board workshop, option B")
+    st.button("Save the current settings", key="save", type="primary", on_click=_save,
+              args=(app, store, False))
+    clash = ss.get("clash")
+    if clash:
+        st.warning(f"A scenario called '{clash}' is already saved. Overwrite it with the "
+                   "current settings?")
+        yes, no = st.columns(2)
+        yes.button("Overwrite", key="overwrite", on_click=_save, args=(app, store, True))
+        no.button("Cancel", key="cancel_overwrite", on_click=_cancel)
+
+
+def load_section(app: state.App, store: ScenarioStore) -> list[str]:
+    st.subheader("Load", anchor=False)
+    try:
+        names = store.names()
+    except Exception as err:  # noqa: BLE001 - an unreachable store is reported
+        st.error(f"The scenario store cannot be read ({type(err).__name__}).")
+        return []
+    if not names:
+        st.info("No scenarios saved yet.")
+        return names
+    st.selectbox("Saved scenarios", names, key="load_name")
+    st.button("Load", key="load", on_click=_load, args=(app, store))
+    return names
+
+
+def _allocation_for(app: state.App, store: ScenarioStore, name: str,
+                    current: Allocation | None) -> Allocation | None:
+    if name == CURRENT:
+        return current
+    settings = store.load(name)
+    changes, _ = changes_from_json(settings.get("changes", {}))
+    return state.compare_allocation(app, tuple(settings.get("icbs", [])), changes)
+
+
+def compare_section(app: state.App, store: ScenarioStore, current: Allocation | None,
+                    names: list[str]) -> None:
+    ss = st.session_state
+    st.subheader("Compare two side by side", anchor=False)
+    options = [CURRENT, *names]
+    first, second, go_column = st.columns([2, 2, 1])
+    first.selectbox("First", options, key="compare_a")
+    second.selectbox("Second", options, key="compare_b",
+                     index=min(1, len(options) - 1))
+    if go_column.button("Compare", key="compare_go"):
+        a_name, b_name = ss["compare_a"], ss["compare_b"]
+        with st.spinner("Solving both scenarios…"):
+            try:
+                a = _allocation_for(app, store, a_name, current)
+                b = _allocation_for(app, store, b_name, current)
+            except (InputError, KeyError, TypeError, ValueError) as err:
+                st.error(f"These scenarios cannot be compared: {err}")
+                return
+        if a is None or b is None or a.status != "optimal" or b.status != "optimal":
+            st.error("Both scenarios need a feasible plan to be compared.")
+            ss.pop("comparison", None)
+            return
+        ss["comparison"] = (a_name, b_name, comparison_tables(a, b))
+    stored = ss.get("comparison")
+    if stored:
+        show_comparison(*stored)
+
+
+def comparison_tables(a: Allocation, b: Allocation) -> dict[str, pd.DataFrame]:
+    """Headline, per-PCN and per-priority differences (second minus first)."""
+    ta, tb = tile_values(a, None), tile_values(b, None)
+    labels = {"objective": "Weighted outcome (£)", "spend": "Spend, five years (£)",
+              "wte": "WTE used, final year", "qaly": "QALYs, five years",
+              "nel": "Admissions avoided, five years", "ratio": "Q1:Q5 spend per head"}
+    headline = pd.DataFrame({"measure": list(labels.values()),
+                             "first": [ta[k] for k in labels], "second": [tb[k] for k in labels]})
+    headline["difference"] = headline["second"] - headline["first"]
+    cols = ["pcn_code", "pcn_name", "icb_code", "imd_quintile", "population", "spend_gbp",
+            "spend_per_head_gbp"]
+    pcn = a.by_pcn[cols].merge(b.by_pcn[cols], on=["pcn_code", "pcn_name", "icb_code",
+                                                   "imd_quintile", "population"],
+                               how="outer", suffixes=("_first", "_second")).fillna(0.0)
+    pcn["difference_gbp"] = pcn["spend_gbp_second"] - pcn["spend_gbp_first"]
+    pcn["difference_per_head_gbp"] = (pcn["spend_per_head_gbp_second"]
+                                      - pcn["spend_per_head_gbp_first"])
+    pcn = pcn.reindex(pcn["difference_gbp"].abs().sort_values(ascending=False).index)
+    pa = a.spend_priority().groupby("priority_id")["spend_gbp"].sum()
+    pb = b.spend_priority().groupby("priority_id")["spend_gbp"].sum()
+    names = a.inputs.priorities["name"]
+    priority = pd.DataFrame({"priority": [names.get(r, r) for r in PRIORITIES],
+                             "first_gbp": pa.reindex(PRIORITIES).fillna(0.0).to_numpy(),
+                             "second_gbp": pb.reindex(PRIORITIES).fillna(0.0).to_numpy()})
+    priority["difference_gbp"] = priority["second_gbp"] - priority["first_gbp"]
+    return {"headline": headline, "pcn": pcn, "priority": priority}
+
+
+def show_comparison(a_name: str, b_name: str, tables: dict[str, pd.DataFrame]) -> None:
+    st.markdown(f"**First:** {a_name} &nbsp; **Second:** {b_name} &nbsp; (difference = second "
+                "minus first)")
+    head = tables["headline"].copy()
+    for col in ("first", "second", "difference"):
+        head[col] = [money(v) if "£" in m else f"{v:,.2f}" if "Q1" in m else f"{v:,.0f}"
+                     for m, v in zip(head["measure"], head[col], strict=True)]
+    st.dataframe(head, hide_index=True, key="compare_headline")
+    priority = tables["priority"]
+    fig = go.Figure(go.Bar(
+        x=priority["difference_gbp"] / 1e6, y=priority["priority"], orientation="h",
+        marker_color=[NHS_BLUE if v >= 0 else ORANGE for v in priority["difference_gbp"]],
+        hovertemplate="%{y}: %{x:+,.2f} £m<extra></extra>"))
+    layout(fig, height=380, title="Difference in spend by priority, five years (£m)",
+            yaxis={"autorange": "reversed"})
+    left, right = st.columns(2)
+    with left:
+        chart(fig, "chart_compare_priority")
+    with right:
+        st.dataframe(priority, hide_index=True, key="compare_priority", column_config={
+            "first_gbp": st.column_config.NumberColumn("First (£)", format="£%.0f"),
+            "second_gbp": st.column_config.NumberColumn("Second (£)", format="£%.0f"),
+            "difference_gbp": st.column_config.NumberColumn("Difference (£)", format="£%.0f"),
+        })
+    st.caption("By PCN, a typical year, largest differences first.")
+    st.dataframe(tables["pcn"], hide_index=True, key="compare_pcn", column_config={
+        "pcn_name": st.column_config.TextColumn("PCN"),
+        "spend_gbp_first": st.column_config.NumberColumn("First (£)", format="£%.0f"),
+        "spend_gbp_second": st.column_config.NumberColumn("Second (£)", format="£%.0f"),
+        "difference_gbp": st.column_config.NumberColumn("Difference (£)", format="£%.0f"),
+        "spend_per_head_gbp_first": st.column_config.NumberColumn("First £/head",
+                                                                  format="£%.2f"),
+        "spend_per_head_gbp_second": st.column_config.NumberColumn("Second £/head",
+                                                                   format="£%.2f"),
+        "difference_per_head_gbp": st.column_config.NumberColumn("Difference £/head",
+                                                                 format="£%.2f"),
+    })
