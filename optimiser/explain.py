@@ -131,8 +131,12 @@ def _elastic(lp: LinearProgram, inputs: ModelInputs):
 
 
 def explain_infeasible(inputs: ModelInputs, lp: LinearProgram,
-                       options: SolveOptions | None = None) -> Explanation:
-    """Find the smallest relaxation that makes the model feasible, and say what it means."""
+                       options: SolveOptions | None = None, check: bool = True) -> Explanation:
+    """Find the smallest relaxation that makes the model feasible, and say what it means.
+
+    With `check`, the suggested relaxation is solved before it is offered (and relaxed again
+    if a conflict remains), so `relaxed_inputs` is always a plan that solves, or None.
+    """
     options = options or SolveOptions()
     model, rows, n, lock_cols = _elastic(lp, inputs)
     h = new_highs(options)
@@ -179,12 +183,40 @@ def explain_infeasible(inputs: ModelInputs, lp: LinearProgram,
                f"feasible relaxes {', '.join(FAMILY_WORDS.get(r, r) for r in rules)}.")
     lines += _demanders(inputs, rules)
     relaxed = None
-    if changes:
-        try:
-            relaxed = inputs.with_policy(**changes)
-        except Exception:  # noqa: BLE001 - a suggestion that fails validation is not offered
-            relaxed = None
+    if check:
+        changes, relaxed = _checked_relaxation(inputs, changes, options)
     return Explanation("infeasible", summary, lines, rules, changes, relaxed)
+
+
+def _checked_relaxation(inputs: ModelInputs, changes: dict, options: SolveOptions,
+                        rounds: int = 3) -> tuple[dict, ModelInputs | None]:
+    """Apply the suggested changes and solve; if still infeasible, relax again (a few rounds).
+
+    One round is usually enough; a second is needed when a rule relaxed by a rounded step
+    (the uplift, the gradient) leaves a smaller conflict behind. A suggestion that does not
+    solve after the last round is not offered.
+    """
+    from .formulation import formulate
+    from .solve import Solver
+
+    total = dict(changes)
+    for _ in range(rounds):
+        if not total:
+            return total, None
+        try:
+            relaxed = inputs.with_policy(**total)
+        except Exception:  # noqa: BLE001 - a suggestion that fails validation is not offered
+            return total, None
+        solution = Solver(relaxed, options).solve()
+        if solution.optimal:
+            return total, relaxed
+        if solution.status != "infeasible":
+            return total, None
+        more = explain_infeasible(relaxed, formulate(relaxed), options, check=False).changes
+        if not more:
+            return total, None
+        total.update(more)
+    return total, None
 
 
 def _describe(name: str, frame: pd.DataFrame, inputs: ModelInputs, lp: LinearProgram) -> list[str]:
