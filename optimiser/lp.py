@@ -44,7 +44,7 @@ class Block:
         joined = parts[0]
         for part in parts[1:]:
             joined = joined + "," + part
-        return (self.name + "[" + joined + "]").tolist()
+        return (self.name + "(" + joined + ")").tolist()
 
 
 @dataclass

@@ -25,6 +25,7 @@ Sets
 
 Variables (the names of formulation.py)
     reached[t,p,i,k] >= 0            people reached in tranche k                     [people]
+    reach[t,p,i] in [0, E[p,i]]      people reached in all tranches                  [people]
     spend_priority[t,p,r] >= 0       £ on priority r in PCN p                             [£]
     spend_pcn[t,p] >= 0              £ in PCN p                                           [£]
     spend_total[t] >= 0              £ in all                                             [£]
@@ -35,10 +36,11 @@ Objective
     max  sum_{t,p,i,k} ( delta_t value[p,i] m_k - epsilon c_i ) reached[t,p,i,k]
     value[p,i] = sum_o v_o e[i,o] rho[p,o] pi_r(i) q_p  (formulation.outcome_value_per_person)
 
-Constraint families (each rule's docstring holds its inequality): define_priority_spend,
-define_pcn_spend, define_total_spend, define_avoided_cash, define_others_spend_per_eligible,
-budget_limit, ring_fence, workforce_limit, universal_core_offer, enhanced_support_uplift,
-need_gradient, mobilisation, continuity, activity_target. Locks are bounds on spend_priority.
+Constraint families (each rule's docstring holds its inequality): define_reach,
+define_priority_spend, define_pcn_spend, define_total_spend, define_avoided_cash,
+define_others_spend_per_eligible, budget_limit, ring_fence, workforce_limit,
+universal_core_offer, enhanced_support_uplift, need_gradient, mobilisation, continuity,
+activity_target. Locks are bounds on spend_priority.
 """
 
 from __future__ import annotations
@@ -67,7 +69,8 @@ def build_pyomo(inputs: ModelInputs) -> pyo.ConcreteModel:
     _parameters(m, inputs)
     _variables(m)
 
-    # spend defined once from the people reached, so coupling rows stay sparse
+    # reach and spend defined once from the people reached, so coupling rows stay sparse
+    m.define_reach = pyo.Constraint(m.T, m.EP, rule=define_reach)
     m.define_priority_spend = pyo.Constraint(m.T, m.P, m.R, rule=define_priority_spend)
     m.define_pcn_spend = pyo.Constraint(m.T, m.P, rule=define_pcn_spend)
     m.define_total_spend = pyo.Constraint(m.T, rule=define_total_spend)
@@ -117,13 +120,10 @@ def solve_pyomo(inputs: ModelInputs, solver: str = "appsi_highs") -> float | Non
     from pyomo.opt import TerminationCondition
 
     m = build_pyomo(inputs)
-    opt = pyo.SolverFactory(solver)
-    kwargs = {"load_solutions": False} if solver in ("appsi_highs", "highs") else {}
-    results = opt.solve(m, **kwargs)
+    results = pyo.SolverFactory(solver).solve(m, load_solutions=False)
     if results.solver.termination_condition != TerminationCondition.optimal:
         return None
-    if kwargs:
-        m.solutions.load_from(results)
+    m.solutions.load_from(results)
     return float(pyo.value(m.objective))
 
 
@@ -279,15 +279,12 @@ def _variables(m) -> None:
 
     m.reached = pyo.Var(m.T, m.EP, m.K, bounds=reach_cap,
                         doc="people reached in a response tranche [people]")
+    m.reach = pyo.Var(m.T, m.EP, bounds=lambda m, t, p, i: (0.0, m.eligible[p, i]),
+                      doc="people reached in all tranches [people]")
     m.spend_priority = pyo.Var(m.T, m.P, m.R, domain=pyo.NonNegativeReals,
                                doc="£ spent on a priority in a PCN")
     m.spend_pcn = pyo.Var(m.T, m.P, domain=pyo.NonNegativeReals, doc="£ spent in a PCN")
     m.spend_total = pyo.Var(m.T, domain=pyo.NonNegativeReals, doc="£ spent in all")
-
-
-def _people(m, t, p, i):
-    """People reached over all tranches: sum_k reached[t,p,i,k]."""
-    return sum(m.reached[t, p, i, k] for k in m.K)
 
 
 def _skip():
@@ -317,9 +314,14 @@ def weighted_value(m):
 # ---- spend definitions ---------------------------------------------------------------------
 
 
+def define_reach(m, t, p, i):
+    r"""y[t,p,i] - sum_k x[t,p,i,k] = 0                                             [people]"""
+    return m.reach[t, p, i] == sum(m.reached[t, p, i, k] for k in m.K)
+
+
 def define_priority_spend(m, t, p, r):
-    r"""sp[t,p,r] - sum_{i in r, k} c_i x[t,p,i,k] = 0                                [£]"""
-    return m.spend_priority[t, p, r] == sum(m.cost_gbp[i] * _people(m, t, p, i)
+    r"""sp[t,p,r] - sum_{i in r} c_i y[t,p,i] = 0                                        [£]"""
+    return m.spend_priority[t, p, r] == sum(m.cost_gbp[i] * m.reach[t, p, i]
                                             for i in m.EP_OF[p, r])
 
 
@@ -358,13 +360,13 @@ def budget_limit(m, t):
 def ring_fence(m, t, f):
     r"""Spend on a pot between shares of the year's budget.
 
-    min_share B_t <= sum_{p in scope, i in pot, k} c_i x[t,p,i,k] <= max_share B_t        [£]
+    min_share B_t <= sum_{p in scope, i in pot} c_i y[t,p,i] <= max_share B_t            [£]
     """
     fence = m.policy.ring_fences[f - 1]
     lower = None if fence.min_share is None else fence.min_share * m.budget_gbp[t]
     upper = None if fence.max_share is None else fence.max_share * m.budget_gbp[t]
     terms = [
-        m.cost_gbp[i] * _people(m, t, p, i) for (p, i) in m.EP
+        m.cost_gbp[i] * m.reach[t, p, i] for (p, i) in m.EP
         if (fence.priority is None or m.priority_of[i] == fence.priority)
         and (fence.tier is None or ((p, i) in m.CORE) == (fence.tier == "core"))
         and (fence.icb is None or m.icb_of[p] == fence.icb)
@@ -377,17 +379,17 @@ def ring_fence(m, t, f):
 def workforce_limit(m, t, s, c):
     r"""WTE needed per staff group within the WTE available, per ICB (or place), per year.
 
-    sum_{p in c, i, k} w[i,s] x[t,p,i,k] <= W[t,s,c]                                  [WTE]
+    sum_{p in c, i} w[i,s] y[t,p,i] <= W[t,s,c]                                       [WTE]
     """
-    terms = [m.wte_per_person[i, s] * _people(m, t, p, i) for (p, i) in m.STAFFED[s, c]]
+    terms = [m.wte_per_person[i, s] * m.reach[t, p, i] for (p, i) in m.STAFFED[s, c]]
     if not terms:
         return _empty(-np.inf, m.workforce_wte[t, s, c])
     return sum(terms) <= m.workforce_wte[t, s, c]
 
 
 def universal_core_offer(m, t, p, i):
-    r"""sum_k x[t,p,i,k] >= f E[p,i]       for each core-offer pair                     [people]"""
-    return _people(m, t, p, i) >= m.universal_floor * m.eligible[p, i]
+    r"""y[t,p,i] >= f E[p,i]          for each core-offer pair                          [people]"""
+    return m.reach[t, p, i] >= m.universal_floor * m.eligible[p, i]
 
 
 def define_others_spend_per_eligible(m, t, c, r):
@@ -412,16 +414,16 @@ def need_gradient(m, t, p):
 
 
 def mobilisation(m, t, p, i):
-    r"""sum_k x[t,p,i,k] - sum_k x[t-1,p,i,k] <= g E[p,i]     (x[-1] = 0)             [people]"""
-    last_year = 0 if t == m.T.first() else _people(m, m.T.prev(t), p, i)
-    return _people(m, t, p, i) - last_year <= m.mobilisation_max_growth * m.eligible[p, i]
+    r"""y[t,p,i] - y[t-1,p,i] <= g E[p,i]                     (y[-1] = 0)              [people]"""
+    last_year = 0 if t == m.T.first() else m.reach[m.T.prev(t), p, i]
+    return m.reach[t, p, i] - last_year <= m.mobilisation_max_growth * m.eligible[p, i]
 
 
 def continuity(m, t, p, i):
-    r"""sum_k x[t,p,i,k] - (1 - d) sum_k x[t-1,p,i,k] >= 0         for t >= 1          [people]"""
+    r"""y[t,p,i] - (1 - d) y[t-1,p,i] >= 0                    for t >= 1               [people]"""
     if t == m.T.first():
         return _skip()
-    return _people(m, t, p, i) >= (1 - m.continuity_max_fall) * _people(m, m.T.prev(t), p, i)
+    return m.reach[t, p, i] >= (1 - m.continuity_max_fall) * m.reach[m.T.prev(t), p, i]
 
 
 def activity_target(m, j):
