@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from .inputs import ModelInputs
-from .lp import INF, LinearProgram
+from .lp import INF, LinearProgram, product
 from .schemas import OUTCOMES, PRIORITIES
 
 TIE_BREAK_PER_GBP = 1e-6
@@ -115,8 +115,8 @@ def formulate(inputs: ModelInputs) -> LinearProgram:
     cost = discount(inputs)[t] * value[m] * marginal[k] - TIE_BREAK_PER_GBP * lay.cost[m]
     x = lp.add_vars(
         "reached",
-        pd.DataFrame({"year": years[t], "pcn": pcn_codes[lay.pcn_pos[m]],
-                      "intervention": iv_ids[lay.iv_pos[m]], "tranche": k + 1}),
+        {"year": years[t], "pcn": pcn_codes[lay.pcn_pos[m]],
+         "intervention": iv_ids[lay.iv_pos[m]], "tranche": k + 1},
         lower=0.0, upper=shares[k] * lay.E[m], cost=cost,
         meaning="people reached in a response tranche",
     )
@@ -124,15 +124,13 @@ def formulate(inputs: ModelInputs) -> LinearProgram:
     mm = np.tile(np.arange(lay.M), lay.T)
     y = lp.add_vars(
         "reach",
-        pd.DataFrame({"year": years[tm], "pcn": pcn_codes[lay.pcn_pos[mm]],
-                      "intervention": iv_ids[lay.iv_pos[mm]]}),
+        {"year": years[tm], "pcn": pcn_codes[lay.pcn_pos[mm]],
+         "intervention": iv_ids[lay.iv_pos[mm]]},
         lower=0.0, upper=lay.E[mm], meaning="people reached in all tranches",
     )
-    tp = pd.MultiIndex.from_product([years, pcn_codes, list(PRIORITIES)],
-                                    names=["year", "pcn", "priority"]).to_frame(index=False)
+    tp = product(year=years, pcn=pcn_codes, priority=list(PRIORITIES))
     spend_priority = lp.add_vars("spend_priority", tp, meaning="£ spent on a priority in a PCN")
-    tpc = pd.MultiIndex.from_product([years, pcn_codes], names=["year", "pcn"]).to_frame(
-        index=False)
+    tpc = product(year=years, pcn=pcn_codes)
     spend_pcn = lp.add_vars("spend_pcn", tpc, meaning="£ spent in a PCN")
     total = lp.add_vars("spend_total", pd.DataFrame({"year": years}), meaning="£ spent in all")
     blocks = {"x": x, "y": y, "sp": spend_priority, "s": spend_pcn, "S": total}
@@ -179,7 +177,7 @@ def define_spend(lp: LinearProgram, lay: Layout, b: dict) -> None:
     rows = np.concatenate([np.arange(n_y), np.repeat(np.arange(n_y), K)])
     cols = np.concatenate([yb.positions(), x.positions()])
     vals = np.concatenate([np.ones(n_y), -np.ones(n_y * K)])
-    lp.add_rows("define_reach", yb.index, rows, cols, vals, 0.0, 0.0,
+    lp.add_rows("define_reach", yb.labels, rows, cols, vals, 0.0, 0.0,
                 "people reached = sum over tranches")
 
     t = np.repeat(np.arange(T), M)
@@ -189,20 +187,20 @@ def define_spend(lp: LinearProgram, lay: Layout, b: dict) -> None:
     rows = np.concatenate([np.arange(n_sp), sp_row])
     cols = np.concatenate([spb.positions(), yb.positions()])
     vals = np.concatenate([np.ones(n_sp), -lay.cost[m]])
-    lp.add_rows("define_priority_spend", spb.index, rows, cols, vals, 0.0, 0.0,
+    lp.add_rows("define_priority_spend", spb.labels, rows, cols, vals, 0.0, 0.0,
                 "spend on a priority = cost x people reached")
 
     n_s = T * P
     rows = np.concatenate([np.arange(n_s), np.arange(n_sp) // R])
     cols = np.concatenate([sb.positions(), spb.positions()])
     vals = np.concatenate([np.ones(n_s), -np.ones(n_sp)])
-    lp.add_rows("define_pcn_spend", sb.index, rows, cols, vals, 0.0, 0.0,
+    lp.add_rows("define_pcn_spend", sb.labels, rows, cols, vals, 0.0, 0.0,
                 "spend in a PCN = sum of its priorities")
 
     rows = np.concatenate([np.arange(T), np.arange(n_s) // P])
     cols = np.concatenate([Sb.positions(), sb.positions()])
     vals = np.concatenate([np.ones(T), -np.ones(n_s)])
-    lp.add_rows("define_total_spend", Sb.index, rows, cols, vals, 0.0, 0.0,
+    lp.add_rows("define_total_spend", Sb.labels, rows, cols, vals, 0.0, 0.0,
                 "total spend = sum over PCNs")
 
 
@@ -228,7 +226,7 @@ def avoided_cash(lp: LinearProgram, lay: Layout, b: dict):
     rows = np.concatenate([np.arange(lay.T), t])
     cols = np.concatenate([C.positions(), b["x"].positions()])
     vals = np.concatenate([np.ones(lay.T), -per_person[m] * marginal[k]])
-    lp.add_rows("define_avoided_cash", C.index, rows, cols, vals, 0.0, 0.0,
+    lp.add_rows("define_avoided_cash", C.labels, rows, cols, vals, 0.0, 0.0,
                 "£ value of avoided activity")
     return C
 
@@ -414,17 +412,17 @@ def need_gradient(lp: LinearProgram, lay: Layout, b: dict) -> None:
     cols = np.concatenate([b["s"].positions(), b["S"].start + np.arange(n) // P])
     fair = inputs.fair_share.to_numpy()
     vals = np.concatenate([np.ones(n), -inputs.policy.need_gradient * np.tile(fair, T)])
-    lp.add_rows("need_gradient", b["s"].index, rows, cols, vals, 0.0, INF,
+    lp.add_rows("need_gradient", b["s"].labels, rows, cols, vals, 0.0, INF,
                 "PCN spend >= lambda x need-weighted fair share of total spend")
 
 
-def _pair_index(lay: Layout, t_r: np.ndarray, m_r: np.ndarray) -> pd.DataFrame:
+def _pair_index(lay: Layout, t_r: np.ndarray, m_r: np.ndarray) -> dict[str, np.ndarray]:
     inputs = lay.inputs
-    return pd.DataFrame({
+    return {
         "year": np.array(inputs.years)[t_r],
         "pcn": inputs.pcns.index.to_numpy()[lay.pcn_pos[m_r]],
         "intervention": inputs.interventions.index.to_numpy()[lay.iv_pos[m_r]],
-    })
+    }
 
 
 def mobilisation(lp: LinearProgram, lay: Layout, b: dict) -> None:

@@ -132,22 +132,23 @@ def point_metrics(allocation: Allocation) -> dict[str, float]:
     """Outcomes and inequality of one solved point.
 
     Per PCN, a typical year (the mean over the model's years, every PCN counted, zero where
-    nothing is spent), as `Allocation.equity_metrics` measures it; computed here from the long
-    table alone, because the by-PCN tables carry labels a sweep does not need.
+    nothing is spent), as `Allocation.equity_metrics` measures it; computed here from the
+    solution's arrays (`Allocation.flows`), because the tables carry labels a sweep does not
+    need.
     """
     inputs = allocation.inputs
-    detail = allocation.detail
+    flows = allocation.flows
     out = {"weighted_outcome_gbp": float(allocation.objective),
-           "spend_gbp": float(detail["spend_gbp"].sum()),
-           **{o: float(detail[o].sum()) for o in OUTCOMES}}
+           "spend_gbp": float(flows["spend_gbp"].sum()),
+           **{o: float(flows[o].sum()) for o in OUTCOMES}}
     pcns = inputs.pcns
-    sums = detail.groupby("pcn_code")[["spend_gbp", "weighted_value_gbp", "qaly"]].sum()
-    sums = sums.reindex(pcns.index, fill_value=0.0) / len(inputs.years)
+    sums = allocation.per_pcn_totals(["spend_gbp", "weighted_value_gbp", "qaly"])
+    sums = sums / len(inputs.years)
     population = pcns["population"].to_numpy(dtype=float)
     per_head = pd.DataFrame({
-        "spend_per_head": sums["spend_gbp"].to_numpy() / population,
-        "value_per_head": sums["weighted_value_gbp"].to_numpy() / population,
-        "qaly_per_head": sums["qaly"].to_numpy() / population,
+        "spend_per_head": sums[:, 0] / population,
+        "value_per_head": sums[:, 1] / population,
+        "qaly_per_head": sums[:, 2] / population,
     })
     out.update(equity.summary(per_head, pcns["population"].reset_index(drop=True),
                               pcns["imd_score"].reset_index(drop=True),

@@ -8,6 +8,7 @@ the labels only when asked for, so building stays fast at England scale.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -16,18 +17,37 @@ import scipy.sparse as sp
 INF = np.inf
 
 
+Labels = pd.DataFrame | dict  # a block's labels: a frame, or its columns as equal-length arrays
+
+
 @dataclass
 class Block:
-    """A contiguous run of variables or rows, labelled by `index` (one row per element)."""
+    """A contiguous run of variables or rows, labelled by `index` (one row per element).
+
+    The labels may be given as a dict of column arrays; the frame is then built on first use,
+    so that re-formulating for a warm re-solve (which only needs the arrays) stays fast.
+    """
 
     name: str
     start: int
-    index: pd.DataFrame
+    labels: Labels
     meaning: str = ""
+    size: int = field(init=False)
 
-    @property
-    def size(self) -> int:
-        return len(self.index)
+    def __post_init__(self) -> None:
+        if isinstance(self.labels, pd.DataFrame):
+            self.size = len(self.labels)
+        else:
+            lengths = {len(v) for v in self.labels.values()}
+            if len(lengths) > 1:
+                raise ValueError(f"labels of {self.name} have different lengths {lengths}")
+            self.size = lengths.pop() if lengths else 0
+
+    @cached_property
+    def index(self) -> pd.DataFrame:
+        frame = self.labels if isinstance(self.labels, pd.DataFrame) \
+            else pd.DataFrame(self.labels)
+        return frame.reset_index(drop=True)
 
     @property
     def stop(self) -> int:
@@ -47,6 +67,19 @@ class Block:
         return (self.name + "(" + joined + ")").tolist()
 
 
+def product(**levels) -> dict[str, np.ndarray]:
+    """Label columns for every combination of the levels, the last varying fastest."""
+    arrays = [np.asarray(v) for v in levels.values()]
+    sizes = [len(a) for a in arrays]
+    total = int(np.prod(sizes)) if sizes else 0
+    out, outer = {}, 1
+    for name, values, n in zip(levels, arrays, sizes, strict=True):
+        inner = total // (outer * n) if n else 0
+        out[name] = np.tile(np.repeat(values, inner), outer)
+        outer *= n
+    return out
+
+
 @dataclass
 class LinearProgram:
     """max c'x  subject to  row_lower <= A x <= row_upper,  col_lower <= x <= col_upper."""
@@ -63,10 +96,10 @@ class LinearProgram:
     num_row: int = 0
     objective_offset: float = 0.0
 
-    def add_vars(self, name: str, index: pd.DataFrame, lower=0.0, upper=INF, cost=0.0,
+    def add_vars(self, name: str, index: Labels, lower=0.0, upper=INF, cost=0.0,
                  meaning: str = "") -> Block:
-        n = len(index)
-        block = Block(name, self.num_col, index.reset_index(drop=True), meaning)
+        block = Block(name, self.num_col, index, meaning)
+        n = block.size
         self.columns[name] = block
         self.col_lower.append(np.broadcast_to(np.asarray(lower, dtype=float), (n,)).copy())
         self.col_upper.append(np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy())
@@ -74,11 +107,11 @@ class LinearProgram:
         self.num_col += n
         return block
 
-    def add_rows(self, name: str, index: pd.DataFrame, row: np.ndarray, col: np.ndarray,
+    def add_rows(self, name: str, index: Labels, row: np.ndarray, col: np.ndarray,
                  value: np.ndarray, lower=-INF, upper=INF, meaning: str = "") -> Block:
         """Rows `name`, with entries (row within the block, global column, coefficient)."""
-        n = len(index)
-        block = Block(name, self.num_row, index.reset_index(drop=True), meaning)
+        block = Block(name, self.num_row, index, meaning)
+        n = block.size
         self.rows[name] = block
         self.row_lower.append(np.broadcast_to(np.asarray(lower, dtype=float), (n,)).copy())
         self.row_upper.append(np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy())

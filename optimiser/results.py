@@ -59,8 +59,14 @@ class Allocation:
 
     # ---- the long table --------------------------------------------------------------------
     @cached_property
-    def detail(self) -> pd.DataFrame:
-        """year x PCN x intervention: people reached, spend, WTE by staff group, outcomes."""
+    def flows(self) -> dict[str, np.ndarray]:
+        """The solution as arrays over (year, eligible PCN x intervention pair), T x M each.
+
+        `people_reached`, `spend_gbp`, `wte_<group>`, each outcome, `weighted_value_gbp` and
+        `discounted_value_gbp`; `pcn_pos` and `iv_pos` (length M) say which PCN and
+        intervention each pair is. The long table (`detail`) is built from these; a sweep that
+        needs only totals per PCN can sum them without it.
+        """
         inputs = self.inputs
         lay = Layout(inputs)
         block = self.lp.columns["reached"]
@@ -68,29 +74,47 @@ class Allocation:
         marginal = np.asarray(inputs.policy.marginal_effect)
         people = x.sum(axis=2)  # T x M
         effective = (x * marginal).sum(axis=2)  # people x marginal effect
-        years = np.repeat(np.array(inputs.years), lay.M)
-        pcn = np.tile(inputs.pcns.index.to_numpy()[lay.pcn_pos], lay.T)
-        iv = np.tile(inputs.interventions.index.to_numpy()[lay.iv_pos], lay.T)
-        frame = pd.DataFrame({
-            "year": years,
-            "pcn_code": pcn,
-            "intervention_id": iv,
-            "priority_id": np.tile(np.array(PRIORITIES)[lay.prio_pos], lay.T),
-            "tier": np.tile(np.where(lay.core, "core", "enhanced"), lay.T),
-            "eligible": np.tile(lay.E, lay.T),
-            "people_reached": people.reshape(-1),
-            "spend_gbp": (people * lay.cost).reshape(-1),
-        })
+        out = {"layout": lay, "pcn_pos": lay.pcn_pos, "iv_pos": lay.iv_pos,
+               "people_reached": people, "spend_gbp": people * lay.cost}
         wte = inputs.wte_per_person.to_numpy()[lay.iv_pos]  # M x S
         for j, group in enumerate(inputs.staff_groups.index):
-            frame[f"wte_{group}"] = (people * wte[:, j]).reshape(-1)
+            out[f"wte_{group}"] = people * wte[:, j]
         risk = inputs.risk.to_numpy()[lay.pcn_pos]  # M x O
         effects = inputs.interventions[list(OUTCOMES)].to_numpy(dtype=float)[lay.iv_pos]
         for j, o in enumerate(OUTCOMES):
-            frame[o] = (effective * (effects[:, j] * risk[:, j])).reshape(-1)
+            out[o] = effective * (effects[:, j] * risk[:, j])
         value = outcome_value_per_person(inputs).to_numpy()[lay.pcn_pos, lay.iv_pos]
-        frame["weighted_value_gbp"] = (effective * value).reshape(-1)
-        frame["discounted_value_gbp"] = (effective * value * discount(inputs)[:, None]).reshape(-1)
+        out["weighted_value_gbp"] = effective * value
+        out["discounted_value_gbp"] = effective * value * discount(inputs)[:, None]
+        return out
+
+    def per_pcn_totals(self, names: list[str]) -> np.ndarray:
+        """Each flow in `names` summed over years and interventions, per PCN (P x len(names))."""
+        flows = self.flows
+        out = np.zeros((len(self.inputs.pcns), len(names)))
+        for j, name in enumerate(names):
+            np.add.at(out[:, j], flows["pcn_pos"], flows[name].sum(axis=0))
+        return out
+
+    @cached_property
+    def detail(self) -> pd.DataFrame:
+        """year x PCN x intervention: people reached, spend, WTE by staff group, outcomes."""
+        inputs = self.inputs
+        flows = self.flows
+        lay = flows["layout"]
+        frame = pd.DataFrame({
+            "year": np.repeat(np.array(inputs.years), lay.M),
+            "pcn_code": np.tile(inputs.pcns.index.to_numpy()[lay.pcn_pos], lay.T),
+            "intervention_id": np.tile(inputs.interventions.index.to_numpy()[lay.iv_pos],
+                                       lay.T),
+            "priority_id": np.tile(np.array(PRIORITIES)[lay.prio_pos], lay.T),
+            "tier": np.tile(np.where(lay.core, "core", "enhanced"), lay.T),
+            "eligible": np.tile(lay.E, lay.T),
+        })
+        names = ["people_reached", "spend_gbp", *self.wte_columns, *OUTCOMES,
+                 "weighted_value_gbp", "discounted_value_gbp"]
+        frame = pd.concat([frame, pd.DataFrame({n: flows[n].reshape(-1) for n in names})],
+                          axis=1)
         frame = frame[frame["people_reached"] > TOLERANCE]
         return frame.reset_index(drop=True)
 
