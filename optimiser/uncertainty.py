@@ -208,8 +208,8 @@ def solve_chunk(payload: Payload, jobs: list[tuple[object, np.ndarray, bool]]) -
     for key, values, keep in jobs:
         start = time.perf_counter()
         solver = Solver(apply_parameters(payload.inputs, payload.table, values), payload.options)
-        if basis is not None and solver.lp.num_col == len(payload.col_status) and \
-                solver.lp.num_row == len(payload.row_status):
+        if basis is not None and solver.highs.getNumCol() == len(payload.col_status) and \
+                solver.highs.getNumRow() == len(payload.row_status):
             solver.highs.setBasis(basis)
         solution = solver.solve()
         result = {"key": key, "status": solution.status, "objective": solution.objective,

@@ -33,3 +33,78 @@ def test_lazy_labels_give_the_same_block_as_a_frame():
 def test_labels_of_different_lengths_are_refused():
     with pytest.raises(ValueError, match="different lengths"):
         LinearProgram().add_vars("x", {"year": np.arange(3), "pcn": np.array(["P"])})
+
+
+# ---- singleton rows held as column bounds (optimiser.solve.Singletons) ---------------------
+
+
+def hand_lp() -> LinearProgram:
+    """max 3x - y  s.t.  x + y <= 10,  2x <= 6,  -y <= -1,  x, y >= 0.
+
+    Optimum x = 3, y = 1 (value 8). Shadow prices by hand: the cap 2x <= 6 is worth 3/2 per
+    unit of its right-hand side; -y <= -1 is worth 1 (y may fall to 0); x + y <= 10 is slack.
+    """
+    lp = LinearProgram()
+    v = lp.add_vars("v", {"name": np.array(["x", "y"])}, cost=np.array([3.0, -1.0]))
+    lp.add_rows("sum", {"name": np.array(["x+y"])}, np.array([0, 0]), v.positions(),
+                np.ones(2), upper=10.0)
+    lp.add_rows("cap", {"name": np.array(["2x"])}, np.array([0]), np.array([0]),
+                np.array([2.0]), upper=6.0)
+    lp.add_rows("floor", {"name": np.array(["-y"])}, np.array([0]), np.array([1]),
+                np.array([-1.0]), upper=-1.0)
+    return lp
+
+
+def solve_held(lp: LinearProgram):
+    from optimiser.solve import SolveOptions, Singletons, new_highs, to_highs_lp
+
+    singletons = Singletons.of(lp.num_row, lp.entries())
+    h = new_highs(SolveOptions())
+    h.passModel(to_highs_lp(lp, singletons))
+    h.run()
+    sol = h.getSolution()
+    row_value, row_dual, col_dual = singletons.expand(
+        lp.arrays(), lp.entries()[2], np.asarray(sol.col_value), np.asarray(sol.col_dual),
+        np.asarray(sol.row_value), np.asarray(sol.row_dual))
+    return singletons, h, np.asarray(sol.col_value), row_value, row_dual, col_dual
+
+
+def test_singleton_rows_become_bounds_and_keep_their_hand_shadow_prices():
+    singletons, h, x, row_value, row_dual, col_dual = solve_held(hand_lp())
+    assert list(singletons.keep) == [True, False, False]
+    assert h.getNumRow() == 1
+    assert h.getInfo().objective_function_value == pytest.approx(8.0)
+    assert x == pytest.approx([3.0, 1.0])
+    assert row_value == pytest.approx([4.0, 6.0, -1.0])
+    assert row_dual == pytest.approx([0.0, 1.5, 1.0])
+    assert col_dual == pytest.approx([0.0, 0.0])
+
+
+def test_a_column_bound_tighter_than_its_singleton_row_keeps_its_reduced_cost():
+    lp = hand_lp()
+    lp.col_upper[0] = np.array([2.0, np.inf])  # x <= 2 is tighter than 2x <= 6
+    _, _, x, _, row_dual, col_dual = solve_held(lp)
+    assert x == pytest.approx([2.0, 1.0])
+    assert row_dual == pytest.approx([0.0, 0.0, 1.0])
+    assert col_dual == pytest.approx([3.0, 0.0])
+
+
+def test_dln_solution_satisfies_the_full_lps_optimality_conditions():
+    """Every row of the LP has a value and a dual, and c - A'y - d = 0 over the whole LP."""
+    from pathlib import Path
+
+    from optimiser import Solver, load_model
+
+    solver = Solver(load_model(Path(__file__).parents[1] / "models" / "dln_base.toml"))
+    sol = solver.solve()
+    assert sol.optimal and len(solver.singletons.rows) > 1000
+    lp = solver.lp
+    matrix, arrays = lp.matrix(), lp.arrays()
+    assert solver.highs.getNumRow() == lp.num_row - len(solver.singletons.rows)
+    assert len(sol.row_value) == len(sol.row_dual) == lp.num_row
+    assert np.abs(matrix @ sol.col_value - sol.row_value).max() < 1e-6 * arrays[
+        "row_upper"][np.isfinite(arrays["row_upper"])].max()
+    residual = arrays["col_cost"] - matrix.T @ sol.row_dual - sol.col_dual
+    assert np.abs(residual).max() < 1e-7 * np.abs(arrays["col_cost"]).max()
+    floor = lp.rows["universal_core_offer"]
+    assert np.abs(sol.row_dual[floor.start:floor.stop]).max() > 0  # some floors bind

@@ -297,6 +297,7 @@ def policy_changes(draw, inputs) -> dict:
         "qaly_gbp": shares(draw, 500.0, 3000.0),
         "quintile_weight": tuple(shares(draw, 0.5, 1.5) for _ in range(5)),
         "continuity_max_fall": shares(draw, 0.1, 1.0),
+        "mobilisation_max_growth": shares(draw, 0.3, 1.0),
         "discount_rate": shares(draw, 0.0, 0.05),
     }
     keys = draw(st.lists(st.sampled_from(sorted(options)), min_size=1, max_size=2, unique=True))
