@@ -11,11 +11,11 @@ from pathlib import Path
 import streamlit as st
 
 from optimiser.errors import InputError
-from optimiser.ui import charts, controls, files, scenarios, state, views
+from optimiser.ui import charts, controls, files, scenarios, state, sure, views
 
 APP_DIR = Path(__file__).resolve().parent
 TABS = ("Allocation by PCN", "Equity at a glance", "PCN x priority", "Map", "Frontier",
-        "Shadow prices", "Scenarios", "Data and downloads")
+        "How sure?", "Shadow prices", "Scenarios", "Data and downloads")
 
 
 def main() -> None:
@@ -46,11 +46,12 @@ def show_tabs(app: state.App, result: state.Result, allocation, view: controls.V
         "PCN x priority": lambda: charts.heatmap(allocation, view),
         "Map": lambda: charts.pcn_map(allocation, view),
         "Frontier": lambda: charts.frontier(result, allocation),
+        "How sure?": lambda: sure.sure_tab(allocation),
         "Shadow prices": lambda: views.shadow_prices(allocation),
         "Scenarios": lambda: scenarios.scenarios_tab(app, allocation),
         "Data and downloads": lambda: files.files_tab(app, allocation),
     }
-    needs_plan = set(TABS[:6])
+    needs_plan = set(TABS[:7])
     for name, tab in zip(TABS, st.tabs(TABS, key="view", on_change="rerun"), strict=True):
         if not tab.open:
             continue

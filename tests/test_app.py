@@ -284,12 +284,27 @@ def test_the_finance_workbook_downloads(app):
 
 
 def test_uncertainty_runs_on_request(app):
-    show(app, "Data and downloads")
+    show(app, "How sure?")
+    assert "psa" not in app.session_state  # nothing is solved until asked
     run(app.number_input(key="psa_draws").set_value(5))
     run(app.checkbox(key="psa_kinds").uncheck())
     run(app.button(key="psa_go").click())
-    assert "90% lie between" in texts(app, "markdown")
-    assert app.session_state["psa"][1].objective_summary["draws"] == 5
+    markdown = texts(app, "markdown")
+    assert "90% lie between" in markdown
+    assert "A robust choice" in markdown and "Best on average" in markdown
+    assert "funded above its floor" in markdown
+    assert "How often each intervention is used" in markdown
+    result = app.session_state["psa"][1]
+    assert result.objective_summary["draws"] == 5
+    columns = [set(d.value.columns) for d in app.dataframe]
+    assert any("candidate" in c and "p10_gbp" in c for c in columns)  # the robust choice
+    assert any("probability_used" in c for c in columns)  # the interventions
+    assert not any("swing_gbp" in c for c in columns)  # one-at-a-time bars were switched off
+    # a settings change marks the stored analysis as out of date, without re-running it
+    run(app.slider(key="qaly_gbp").set_value(25_000))
+    show(app, "How sure?")
+    assert any("settings changed" in w.value for w in app.warning)
+    assert app.session_state["psa"][1] is result
 
 
 def test_views_follow_the_year_in_view(app):
