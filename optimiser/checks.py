@@ -82,7 +82,8 @@ def effective_people(reached: np.ndarray, eligible: np.ndarray, inputs: ModelInp
     return out
 
 
-def verify(detail: pd.DataFrame, inputs: ModelInputs, objective: float | None = None) -> CheckReport:
+def verify(detail: pd.DataFrame, inputs: ModelInputs,
+           objective: float | None = None) -> CheckReport:
     """Recompute every rule from the long output table and the inputs."""
     policy = inputs.policy
     grid = reach_grid(detail, inputs)

@@ -21,7 +21,7 @@ from .formulation import Layout
 from .inputs import ModelInputs
 from .lp import LinearProgram
 from .results import CONSTRAINT_FAMILIES, money
-from .solve import SolveOptions, new_highs, to_highs_lp
+from .solve import SolveOptions, new_highs
 
 RESOURCE_PREFERENCE = 0.5
 FAMILY_WORDS = {

@@ -55,7 +55,10 @@ TIE_BREAK_PER_GBP = 1e-6
 
 
 class Layout:
-    """Index arithmetic for the reached variables x[t, m, k], m over eligible (PCN, intervention)."""
+    """Index arithmetic for the reached variables x[t, m, k].
+
+    m runs over the eligible (PCN, intervention) pairs.
+    """
 
     def __init__(self, inputs: ModelInputs):
         eligible = inputs.eligible.to_numpy()
@@ -379,7 +382,7 @@ def enhanced_support_uplift(lp: LinearProgram, lay: Layout, b: dict) -> None:
     n_up = 0
     uplift = 1.0 + inputs.policy.enhanced_uplift
     for ti, year in enumerate(inputs.years):
-        for g, (c, r, others, needy) in enumerate(groups):
+        for g, (_c, r, others, needy) in enumerate(groups):
             row = ti * G + g
             a_col = avg.start + row
             rows += [np.array([row]), np.full(len(others), row)]

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import io
-from .errors import InputError, Problems, did_you_mean
+from .errors import Problems, did_you_mean
 from .policy import Policy, check_keys, merge_scenario, read_policy, scenario_names
 from .schemas import (
     HIGHER_NEED,
@@ -250,7 +250,8 @@ def build_inputs(policy: Policy, source: Path, problems: Problems | None = None,
                 problems.add("model file", f"the ICB code '{icb}' is not in the PCN table",
                              did_you_mean(icb, known) or "Use a 3-character ICB code, e.g. QJ2")
         problems.raise_if_any()
-    interventions = tables["interventions"].set_index("intervention_id", drop=False).rename_axis(None)
+    interventions = tables["interventions"].set_index("intervention_id",
+                                                       drop=False).rename_axis(None)
     staff = tables["staff_groups"].set_index("staff_group", drop=False).rename_axis(None)
     unit_costs = tables["unit_costs"].set_index("outcome", drop=False).rename_axis(None)
     priorities = tables["priorities"].set_index("priority_id", drop=False).rename_axis(None)

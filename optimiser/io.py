@@ -103,7 +103,8 @@ def _read_sheet(path: Path, sheet: str, problems: Problems) -> pd.DataFrame | No
         book.close()
     rows = [r for r in rows if any(c is not None and str(c).strip() != "" for c in r)]
     if not rows:
-        problems.add(f"{where}, sheet '{sheet}'", "the sheet is empty", "Add the header row and data")
+        problems.add(f"{where}, sheet '{sheet}'", "the sheet is empty",
+                     "Add the header row and data")
         return None
     header = [("" if c is None else str(c).strip()) for c in rows[0]]
     while header and header[-1] == "":

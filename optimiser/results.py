@@ -173,7 +173,8 @@ class Allocation:
         stacked = flags.stack()
         stacked.index.names = ["pcn_code", "priority_id"]
         needy = detail.join(stacked.rename("needy"), on=["pcn_code", "priority_id"])["needy"]
-        hn = detail[needy.fillna(False).astype(bool).to_numpy()].groupby(["year", "priority_id"])["spend_gbp"].sum()
+        needy = needy.fillna(False).astype(bool).to_numpy()
+        hn = detail[needy].groupby(["year", "priority_id"])["spend_gbp"].sum()
         frame["higher_need_spend_gbp"] = [hn.get((y, r), 0.0) for y, r in
                                           zip(frame["year"], frame["priority_id"], strict=True)]
         return frame

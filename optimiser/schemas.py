@@ -117,7 +117,8 @@ PCNS = TableSchema(
         Column("imd_quintile", "int", "1-5", "national IMD quintile, 1 = most deprived",
                minimum=1, maximum=5),
         Column("imd_source", "text", "", "how the IMD score was derived", required=False),
-        *(Column(c, "float", "index", "need index", minimum=0, positive=True) for c in NEED_COLUMNS),
+        *(Column(c, "float", "index", "need index", minimum=0, positive=True)
+          for c in NEED_COLUMNS),
         *(_share(c, "prevalence") for c in PREVALENCE_COLUMNS),
         Column("workforce_in_census", "bool", "", "PCN found in the workforce census", False),
         Column("latitude", "float", "degrees", "population-weighted centroid",

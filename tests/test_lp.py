@@ -56,7 +56,7 @@ def hand_lp() -> LinearProgram:
 
 
 def solve_held(lp: LinearProgram):
-    from optimiser.solve import SolveOptions, Singletons, new_highs, to_highs_lp
+    from optimiser.solve import Singletons, SolveOptions, new_highs, to_highs_lp
 
     singletons = Singletons.of(lp.num_row, lp.entries())
     h = new_highs(SolveOptions())

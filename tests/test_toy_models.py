@@ -38,7 +38,8 @@ TWO_PCNS = [pcn_row("A", "X", 1000, 1), pcn_row("B", "X", 1000, 5)]
 
 def test_budget_only_matches_the_greedy_ratio_solution():
     # value per £: a = 0.5 QALY x £1000 / £10 = 50; b = 0.1 x 1000 / £5 = 20.
-    # Budget £25,000: a fills both PCNs (2 x 1000 x £10 = £20,000), then b gets £5,000 (1000 people).
+    # Budget £25,000: a fills both PCNs (2 x 1000 x £10 = £20,000), then b gets £5,000
+    # (1000 people).
     ivs = [intervention_row("a", "frailty", "core", 10, 0.5),
            intervention_row("b", "frailty", "enhanced", 5, 0.1)]
     inputs = toy_inputs(TWO_PCNS, ivs, budget_gbp=(25_000.0,))
@@ -49,7 +50,8 @@ def test_budget_only_matches_the_greedy_ratio_solution():
     expected = 2000 * 0.5 * 1000 + 1000 * 0.1 * 1000 - TIE * 25_000
     assert allocation.objective == pytest.approx(expected, rel=1e-9)
     budget = allocation.constraints.query("constraint == 'budget_limit'")
-    assert budget["shadow_price"].iloc[0] == pytest.approx(20.0, rel=1e-6)  # b's ratio at the margin
+    # b's ratio at the margin
+    assert budget["shadow_price"].iloc[0] == pytest.approx(20.0, rel=1e-6)
 
 
 def greedy(values_per_person, costs, caps, budget):

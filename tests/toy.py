@@ -12,7 +12,13 @@ import pandas as pd
 from optimiser.errors import Problems
 from optimiser.inputs import build_inputs
 from optimiser.policy import CONSTRAINTS, Policy
-from optimiser.schemas import NEED_COLUMNS, OUTCOMES, POPULATION_COLUMNS, PREVALENCE_COLUMNS, PRIORITIES
+from optimiser.schemas import (
+    NEED_COLUMNS,
+    OUTCOMES,
+    POPULATION_COLUMNS,
+    PREVALENCE_COLUMNS,
+    PRIORITIES,
+)
 
 
 def pcn_row(code: str, icb: str, population: int, quintile: int, **extra) -> dict:

@@ -85,6 +85,14 @@ def equity_glance(allocation: Allocation, view: View) -> None:
         st.caption(term("proportionate universalism") + " " + term("higher-need PCN"))
 
 
+def pcn_rows_layout(fig: go.Figure, n_rows: int) -> go.Figure:
+    """A PCN x priority heatmap: a row per PCN (first at the top), priorities along the top."""
+    return layout(fig, height=max(420, 22 * n_rows + 120),
+                  yaxis={"autorange": "reversed", "tickfont": {"size": 13}},
+                  xaxis={"side": "top", "tickangle": -25},
+                  margin={"l": 10, "r": 10, "t": 90, "b": 10})
+
+
 def heatmap(allocation: Allocation, view: View) -> None:
     spend = allocation.spend_priority()
     if view.year:
@@ -103,9 +111,7 @@ def heatmap(allocation: Allocation, view: View) -> None:
         text=np.where(flags.to_numpy(), "▲", ""), texttemplate="%{text}",
         colorbar={"title": "£ per head"},
         hovertemplate="%{y}<br>%{x}<br>£%{z:,.2f} per head<extra></extra>"))
-    layout(fig, height=max(420, 22 * len(rows) + 120),
-            yaxis={"autorange": "reversed", "tickfont": {"size": 13}},
-            xaxis={"side": "top", "tickangle": -25}, margin={"l": 10, "r": 10, "t": 90, "b": 10})
+    pcn_rows_layout(fig, len(rows))
     st.markdown("**Spend per head, PCN x priority** (▲ marks a higher-need PCN for that "
                 "priority)")
     st.caption("PCNs from most deprived (top) to least deprived, £ per head of the PCN's "

@@ -15,7 +15,7 @@ import streamlit as st
 
 from ..results import Allocation, money
 from ..schemas import PRIORITIES
-from .charts import NHS_BLUE, ORANGE, chart, layout
+from .charts import NHS_BLUE, ORANGE, chart, layout, pcn_rows_layout
 from .glossary import short_priority
 
 
@@ -137,9 +137,7 @@ def funding(result) -> None:
         text=np.where(flags.to_numpy(dtype=bool), "▲", ""), texttemplate="%{text}",
         hovertemplate="%{y}<br>%{x}<br>funded above its floor in %{z:.0%} of draws"
                       "<extra></extra>"))
-    layout(fig, height=max(420, 22 * len(rows) + 120),
-           yaxis={"autorange": "reversed", "tickfont": {"size": 13}},
-           xaxis={"side": "top", "tickangle": -25}, margin={"l": 10, "r": 10, "t": 90, "b": 10})
+    pcn_rows_layout(fig, len(rows))
     st.markdown("**How often each PCN and priority is funded above its floor** (▲ marks a "
                 "higher-need PCN for that priority)")
     st.caption("Share of the feasible draws in which the plan spends more on the priority in "
