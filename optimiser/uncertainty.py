@@ -23,10 +23,10 @@ Solving
     same structure as the central model, solved in a fresh HiGHS model (see `solve_chunk` for
     why not in place), so each draw's answer is the same whichever worker solves it and
     whatever it solved before. By default each draw is solved cold, with presolve: a draw moves
-    costs, caps, effects and staff time across every intervention at once, and at DLN scale
-    that was faster (1.6 s a draw) than starting from the central optimum's basis (2.0 s,
-    which skips presolve) or from the previous draw's (2.2 s). `start="central"` warm starts
-    from the central basis instead. Draws run in-process
+    costs, caps, effects and staff time across every intervention at once, and at DLN scale a
+    warm start from the central optimum's basis (which skips presolve) has measured no faster
+    (benchmarks/frontier_uncertainty_results.md compares the two) and a start from the
+    previous draw's basis slower. `start="central"` warm starts from the central basis. Draws run in-process
     (workers=1), across local processes (workers=N; a script that calls this with N > 1 needs
     the usual `if __name__ == "__main__":` guard, as processes are spawned, not forked) or on
     an existing Dask distributed cluster (executor="dask").
