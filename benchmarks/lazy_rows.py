@@ -16,7 +16,6 @@ import sys
 import time
 from pathlib import Path
 
-import highspy
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
@@ -24,24 +23,9 @@ sys.path.insert(0, str(REPO))
 
 from optimiser import load_model  # noqa: E402
 from optimiser.formulation import formulate  # noqa: E402
-from optimiser.solve import SolveOptions, new_highs  # noqa: E402
+from optimiser.solve import SolveOptions, new_highs, to_highs_lp  # noqa: E402
 
 LAZY = ("mobilisation", "continuity")
-
-
-def highs_model(lp, arrays, matrix, keep: np.ndarray) -> highspy.HighsLp:
-    part = matrix[keep].tocsc()
-    model = highspy.HighsLp()
-    model.num_col_, model.num_row_ = lp.num_col, int(keep.sum())
-    model.col_cost_, model.col_lower_ = arrays["col_cost"], arrays["col_lower"]
-    model.col_upper_ = arrays["col_upper"]
-    model.row_lower_, model.row_upper_ = arrays["row_lower"][keep], arrays["row_upper"][keep]
-    model.sense_ = highspy.ObjSense.kMaximize
-    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    model.a_matrix_.start_ = part.indptr.astype(np.int32)
-    model.a_matrix_.index_ = part.indices.astype(np.int32)
-    model.a_matrix_.value_ = part.data
-    return model
 
 
 def main(model: str) -> int:
@@ -53,7 +37,9 @@ def main(model: str) -> int:
         if name in lp.rows:
             lazy[lp.rows[name].start:lp.rows[name].stop] = True
     h = new_highs(SolveOptions(time_limit=1800.0))
-    h.passModel(highs_model(lp, arrays, matrix, ~lazy))
+    h.passModel(to_highs_lp(lp))
+    waiting = np.nonzero(lazy)[0]
+    h.deleteRows(len(waiting), waiting.astype(np.int32))
     print(f"built in {time.perf_counter() - began:.1f} s: {lp.num_col:,} columns, "
           f"{int((~lazy).sum()):,} rows held, {int(lazy.sum()):,} cross-year rows waiting")
     pending = np.nonzero(lazy)[0]
