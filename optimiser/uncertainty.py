@@ -26,10 +26,10 @@ Solving
     costs, caps, effects and staff time across every intervention at once, and at DLN scale a
     warm start from the central optimum's basis (which skips presolve) has measured no faster
     (benchmarks/frontier_uncertainty_results.md compares the two) and a start from the
-    previous draw's basis slower. `start="central"` warm starts from the central basis. Draws run in-process
-    (workers=1), across local processes (workers=N; a script that calls this with N > 1 needs
-    the usual `if __name__ == "__main__":` guard, as processes are spawned, not forked) or on
-    an existing Dask distributed cluster (executor="dask").
+    previous draw's basis slower. `start="central"` warm starts from the central basis. Draws
+    run in-process (workers=1), across local processes (workers=N; a script that calls this
+    with N > 1 needs the usual `if __name__ == "__main__":` guard, as processes are spawned,
+    not forked) or on an existing Dask distributed cluster (executor="dask").
 
 What is reported (UncertaintyResult)
     draws              each draw's status, objective (£ weighted outcome), QALYs, and the
