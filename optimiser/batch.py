@@ -34,8 +34,14 @@ import pandas as pd
 
 from . import io, report
 from .errors import InputError, Problem, Problems
-from .inputs import list_scenarios, load_model, model_data_source, read_tables
-from .policy import check_keys, merge_scenario, read_policy
+from .inputs import (
+    list_scenarios,
+    load_model,
+    model_data_source,
+    read_model_policy,
+    read_tables,
+)
+from .policy import merge_scenario
 from .results import __version__, money
 
 FILES = ("allocation.csv", "summary.xlsx", "run.json")
@@ -157,15 +163,7 @@ def _with_context(p: Problem, scenario: str, icbs: list[str]) -> Problem:
 
 def data_source(model: Path, scenario: str) -> Path:
     """The data folder or workbook a scenario of a model file reads."""
-    problems = Problems()
-    where = f"model file {model.name}"
-    raw = io.read_toml(model, problems)
-    problems.raise_if_any()
-    check_keys(raw, where, problems)
-    merged = merge_scenario(raw, scenario, where, problems)
-    policy = read_policy(merged, scenario, where, problems)
-    problems.raise_if_any()
-    return model_data_source(model, policy)
+    return model_data_source(model, read_model_policy(model, scenario))
 
 
 def model_notes(model: str | Path, scenario: str) -> dict[str, str]:

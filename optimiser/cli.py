@@ -256,6 +256,17 @@ def cmd_uncertainty(args) -> int:
     return EXIT_OK
 
 
+def _executor_arguments(verb: argparse.ArgumentParser) -> None:
+    verb.add_argument("--executor", choices=("local", "dask"), default="local")
+    verb.add_argument("--scheduler", metavar="ADDRESS",
+                      help="the Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --executor dask)")
+
+
+def _output_folder_arguments(verb: argparse.ArgumentParser) -> None:
+    verb.add_argument("--out", required=True, help="output folder")
+    verb.add_argument("--force", action="store_true", help="replace files in an existing folder")
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="python -m optimiser",
@@ -279,11 +290,8 @@ def parser() -> argparse.ArgumentParser:
                         "separately")
     r.add_argument("--workers", type=int, help="local processes (default: one per job, at "
                    "most one per CPU)")
-    r.add_argument("--executor", choices=("local", "dask"), default="local")
-    r.add_argument("--scheduler", metavar="ADDRESS",
-                   help="the Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --executor dask)")
-    r.add_argument("--out", required=True, help="output folder")
-    r.add_argument("--force", action="store_true", help="replace files in an existing folder")
+    _executor_arguments(r)
+    _output_folder_arguments(r)
     r.set_defaults(func=cmd_run)
     e = verbs.add_parser("export", help="write the LP as an MPS or LP file with readable names")
     e.add_argument("model")
@@ -297,8 +305,7 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--points", type=int, default=25, help="points from dial 0 to 1 (25)")
     f.add_argument("--uplift", type=float, metavar="VALUE",
                    help="also sweep the enhanced uplift from 0 to VALUE (e.g. 0.5)")
-    f.add_argument("--out", required=True, help="output folder")
-    f.add_argument("--force", action="store_true", help="replace files in an existing folder")
+    _output_folder_arguments(f)
     f.set_defaults(func=cmd_frontier)
     u = verbs.add_parser("uncertainty", help="probabilistic sensitivity analysis: re-solve "
                          "for draws of every uncertain parameter")
@@ -307,11 +314,8 @@ def parser() -> argparse.ArgumentParser:
     u.add_argument("--draws", type=int, default=1000, help="number of draws (1000)")
     u.add_argument("--seed", type=int, default=0, help="random seed (0)")
     u.add_argument("--workers", type=int, default=1, help="local processes (1)")
-    u.add_argument("--executor", choices=("local", "dask"), default="local")
-    u.add_argument("--scheduler", metavar="ADDRESS",
-                   help="the Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --executor dask)")
-    u.add_argument("--out", required=True, help="output folder")
-    u.add_argument("--force", action="store_true", help="replace files in an existing folder")
+    _executor_arguments(u)
+    _output_folder_arguments(u)
     u.set_defaults(func=cmd_uncertainty)
     return top
 

@@ -181,6 +181,13 @@ def load_model(path: str | Path, scenario: str | None = None, icbs: list[str] | 
     `icbs` replaces the model's ICB selection (e.g. one ICB of a batch over England);
     `tables` reuses tables already read with `read_tables` (a batch reads them once).
     """
+    policy = read_model_policy(path, scenario, icbs)
+    return build_inputs(policy, model_data_source(path, policy), Problems(), tables=tables)
+
+
+def read_model_policy(path: str | Path, scenario: str | None = None,
+                      icbs: list[str] | None = None) -> Policy:
+    """The policy of a model file and a named scenario (no tables read); InputError if bad."""
     path = Path(path)
     problems = Problems()
     where = f"model file {path.name}"
@@ -192,8 +199,7 @@ def load_model(path: str | Path, scenario: str | None = None, icbs: list[str] | 
         merged.setdefault("model", {})["icbs"] = list(icbs)
     policy = read_policy(merged, scenario or "base", where, problems)
     problems.raise_if_any()
-    source = model_data_source(path, policy)
-    return build_inputs(policy, source, problems, tables=tables)
+    return policy
 
 
 def model_data_source(path: str | Path, policy: Policy) -> Path:

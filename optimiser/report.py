@@ -18,18 +18,9 @@ import pandas as pd
 
 from . import io
 from .results import CONSTRAINT_FAMILIES, Allocation, money
-from .schemas import ACTIVITY_OUTCOMES, OUTCOME_LABELS, PRIORITIES
+from .schemas import ACTIVITY_OUTCOMES, OUTCOME_LABELS, PRIORITIES, staff_short
 from .xlsx import MILLIONS, Workbook, column_chart, pivot_with_chart
 
-STAFF_SHORT = {
-    "gp": "GPs", "nurse": "nurses", "clinical_pharmacist": "clinical pharmacists",
-    "pharmacy_technician": "pharmacy technicians", "care_coordinator": "care coordinators",
-    "personalised_care": "social prescribers and health coaches",
-    "mental_health_practitioner": "PCN mental health practitioners",
-    "allied_health": "allied health professionals", "support_worker": "HCAs and support workers",
-    "community_nursing": "community nurses", "specialist_mental_health":
-    "specialist mental health staff", "specialist_medical": "hospital specialists",
-}
 TOP_ROWS_PER_RULE = 25  # binding rows listed per rule family beyond budget and workforce
 QUINTILE_NAMES = {1: "Q1 (most deprived)", 2: "Q2", 3: "Q3", 4: "Q4", 5: "Q5 (least deprived)"}
 QUESTION = ("How should the model '{name}'{scenario} allocate {budget} over {years}, and the "
@@ -201,7 +192,7 @@ def summary_workbook(allocation: Allocation, notes: dict[str, str] | None = None
     inputs = allocation.inputs
     p = inputs.policy
     notes = notes or {}
-    staff_names = {g: STAFF_SHORT.get(g, g.replace("_", " ")) for g in inputs.staff_groups.index}
+    staff_names = {g: staff_short(g) for g in inputs.staff_groups.index}
     wb = Workbook(f"Allocation summary: {p.name} ({p.scenario})")
     front = wb.sheet("Summary")
     optimal = allocation.status == "optimal"

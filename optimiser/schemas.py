@@ -26,6 +26,23 @@ OUTCOME_LABELS = {
     "bed_days_avoided": "hospital bed days avoided",
     "op_avoided": "outpatient attendances avoided",
 }
+STAFF_SHORT = {  # staff groups in the words of a sentence ("one more WTE of ...")
+    "gp": "GPs", "nurse": "nurses", "clinical_pharmacist": "clinical pharmacists",
+    "pharmacy_technician": "pharmacy technicians", "care_coordinator": "care coordinators",
+    "personalised_care": "social prescribers and health coaches",
+    "mental_health_practitioner": "PCN mental health practitioners",
+    "allied_health": "allied health professionals", "support_worker": "HCAs and support workers",
+    "community_nursing": "community nurses",
+    "specialist_mental_health": "specialist mental health staff",
+    "specialist_medical": "hospital specialists",
+}
+
+
+def staff_short(group: str) -> str:
+    """A staff group's short plural name (its id in words when it has none)."""
+    return STAFF_SHORT.get(group, group.replace("_", " "))
+
+
 TIERS = ("core", "enhanced")
 LEVERS = ("reach", "access", "intensity", "coordination", "enablement")
 POPULATION_COLUMNS = (

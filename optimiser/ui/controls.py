@@ -19,9 +19,9 @@ from ..errors import InputError
 from ..inputs import ModelInputs
 from ..policy import CONSTRAINTS, Lock, RingFence
 from ..results import money
-from ..schemas import ACTIVITY_OUTCOMES, OUTCOME_LABELS, PRIORITIES
+from ..schemas import ACTIVITY_OUTCOMES, OUTCOME_LABELS, PRIORITIES, staff_short
 from . import state
-from .glossary import short_priority, short_staff, term
+from .glossary import short_priority, term
 
 ALL_YEARS = "All five years"
 RULE_LABELS = {
@@ -396,7 +396,7 @@ def workforce(base: ModelInputs) -> None:
             census = float(pcns[f"fte_{g}"].sum()) if f"fte_{g}" in pcns else float("nan")
             left, right = st.columns([3, 2], vertical_alignment="bottom")
             with left:
-                st.number_input(short_staff(g).capitalize(), min_value=0.0, step=1.0,
+                st.number_input(staff_short(g).capitalize(), min_value=0.0, step=1.0,
                                 format="%.1f", key=f"wte_{g}", on_change=_fold,
                                 args=("wte", g, base),
                                 help=f"WTE of {name.lower()} the programme can use in {year}.")

@@ -66,22 +66,6 @@ SHORT_PRIORITY = {
 }
 
 
-SHORT_STAFF = {
-    "gp": "GPs", "nurse": "nurses", "clinical_pharmacist": "clinical pharmacists",
-    "pharmacy_technician": "pharmacy technicians", "care_coordinator": "care coordinators",
-    "personalised_care": "social prescribers and health coaches",
-    "mental_health_practitioner": "PCN mental health practitioners",
-    "allied_health": "allied health professionals", "support_worker": "support workers",
-    "community_nursing": "community nurses",
-    "specialist_mental_health": "specialist mental health staff",
-    "specialist_medical": "hospital specialists",
-}
-
-
-def short_staff(group: str) -> str:
-    return SHORT_STAFF.get(group, group.replace("_", " "))
-
-
 def short_priority(priority_id: str) -> str:
     """A priority's name short enough for a chart axis (CYP: children and young people)."""
     return SHORT_PRIORITY.get(priority_id, priority_id.replace("_", " ").capitalize())

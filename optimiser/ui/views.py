@@ -15,9 +15,10 @@ import streamlit as st
 from ..equity import quintile_ratio
 from ..explain import FAMILY_WORDS
 from ..results import Allocation, money
+from ..schemas import staff_short
 from . import state
 from .controls import View, short_icb
-from .glossary import short_staff, term
+from .glossary import term
 from .tables import pcn_frame
 
 CSS = """
@@ -258,7 +259,7 @@ def resource_prices(allocation: Allocation) -> tuple[list[str], pd.DataFrame, pd
         frame["price"] = sol.row_dual[block.start:block.stop]
         frame = frame[frame["price"].abs() > 1e-7].sort_values("price", ascending=False)
         for row in frame.itertuples():
-            rows.append({"staff": short_staff(row.staff_group).capitalize(),
+            rows.append({"staff": staff_short(row.staff_group).capitalize(),
                          "where": short_icb(allocation.scope_name(row.scope)),
                          "year": row.year, "gbp_per_wte": round(float(row.price))})
     families = []
