@@ -10,7 +10,9 @@ process:
 
     load     load_model(...): read, validate and derive the tables (reported, not in total)
     build    Solver(inputs): formulate the LP and pass it to HiGHS
-    raw      h.run() alone on that model: what HiGHS itself needs
+    raw      h.run() alone on that model: what HiGHS itself needs (all its runs, when a large
+             model's cross-year rows are added in rounds: `runs`, with the rows HiGHS ended
+             up holding)
     total    build + solve (solve = h.run() plus reading the solution back)
     warm     Solver.update(new inputs) + solve() after a 5% budget change, then after a 25%
              change in the value of a QALY (the second update starts from the first)
@@ -59,7 +61,11 @@ def measure(model: str, repeats: int, highs_options: dict, warm: bool) -> dict:
     import resource
 
     from optimiser import Solver, load_model
+    from optimiser.solve import SolveOptions
 
+    highs_options = dict(highs_options)
+    limit = highs_options.pop("time_limit", None)
+    solve_options = SolveOptions() if limit is None else SolveOptions(time_limit=limit)
     start = time.perf_counter()
     inputs = load_model(REPO / model)
     load_s = time.perf_counter() - start
@@ -67,7 +73,7 @@ def measure(model: str, repeats: int, highs_options: dict, warm: bool) -> dict:
     runs = []
     for _ in range(repeats):
         start = time.perf_counter()
-        solver = Solver(inputs)
+        solver = Solver(inputs, solve_options)
         build_s = time.perf_counter() - start
         for name, value in highs_options.items():
             solver.highs.setOptionValue(name, value)
@@ -81,6 +87,8 @@ def measure(model: str, repeats: int, highs_options: dict, warm: bool) -> dict:
             "build_s": build_s,
             "raw_s": solution.solve_seconds,
             "total_s": build_s + solve_s,
+            "rounds": solution.rounds,  # HiGHS runs: more than 1 when cross-year rows waited
+            "rows_held": solver.highs.getNumRow(),
         }
         lp = solver.lp
         if warm and solution.optimal:
@@ -157,14 +165,15 @@ def seconds(value) -> str:
 
 def cases_table(results: dict[str, dict]) -> list[str]:
     lines = [
-        "| case | PCNs x years | columns | rows | status | load s | build s | raw HiGHS s "
-        "| total s | total / raw | peak GB | warm, budget: s = update + run (iterations) "
+        "| case | PCNs x years | columns | rows | status | runs (rows held) | load s | build s "
+        "| raw HiGHS s | total s | total / raw | peak GB "
+        "| warm, budget: s = update + run (iterations) "
         "| warm, weight: s = update + run (iterations) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, r in results.items():
         if "error" in r:
-            lines.append(f"| {name} | {r['error']} |" + " |" * 11)
+            lines.append(f"| {name} | {r['error']} |" + " |" * 12)
             continue
         warm = []
         for label in ("budget", "weight"):
@@ -178,7 +187,8 @@ def cases_table(results: dict[str, dict]) -> list[str]:
                 warm.append("–")
         lines.append(
             f"| {name} | {r['pcns']} x {r['years']} | {r['columns']:,} | {r['rows']:,} "
-            f"| {r['status']} | {seconds(r['load_s'])} | {seconds(r['build_s'])} "
+            f"| {r['status']} | {r.get('rounds', 1)} ({r.get('rows_held', 0):,}) "
+            f"| {seconds(r['load_s'])} | {seconds(r['build_s'])} "
             f"| {seconds(r['raw_s'])} | {seconds(r['total_s'])} | {r['total_s'] / r['raw_s']:.2f} "
             f"| {r['peak_gb']:.2f} | {warm[0]} | {warm[1]} |")
     return lines

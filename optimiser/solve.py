@@ -11,6 +11,14 @@ HiGHS skips presolve when it re-solves from a basis, and a model a fifth smaller
 markedly faster. The `Solution` still has a value and a dual for every row of the LP: a
 singleton row's shadow price is its column's reduced cost when the bound it set is active.
 
+Large models hold their cross-year rows (mobilisation, continuity) back until they are needed
+(row generation, `SolveOptions.cross_year_rows`): HiGHS solves without them, the rows the
+optimum breaks or nearly reaches are added, and HiGHS re-solves from its basis, until every
+row holds. The answer is the optimum of the whole LP (a relaxation's optimum that satisfies
+every row), and a row never added is slack with a shadow price of zero, which is exact. With
+every year tied to the next through one national budget, England's five-year LP is solved
+this way in minutes rather than not at all (benchmarks/README.md).
+
 Solver outcomes are data: `Solution.status` is one of optimal, infeasible, unbounded,
 time_limit or error, never an exception.
 """
@@ -22,6 +30,7 @@ from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
+import scipy.sparse as sp
 
 from .formulation import formulate
 from .inputs import ModelInputs
@@ -38,6 +47,12 @@ STATUS = {
 }
 
 
+LAZY_FAMILIES = ("mobilisation", "continuity")  # the cross-year rows that may wait
+LAZY_FROM_COLUMNS = 250_000  # "auto": below this the whole LP solves as fast (benchmarks)
+NEAR_BINDING = 0.1  # also add waiting rows this close to a limit (fewer rounds)
+FEASIBILITY = 1e-7  # a waiting row is broken beyond this x (1 + |its value|)
+
+
 @dataclass(frozen=True)
 class SolveOptions:
     time_limit: float = 600.0
@@ -45,6 +60,7 @@ class SolveOptions:
     presolve: str = "choose"
     threads: int = 0  # 0: HiGHS decides
     verbose: bool = False
+    cross_year_rows: str = "auto"  # "all" from the start, "lazy" when needed, or "auto"
 
 
 @dataclass(frozen=True)
@@ -59,28 +75,36 @@ class Solution:
     iterations: int = 0
     build_seconds: float = 0.0
     solve_seconds: float = 0.0
-    warm: bool = False
+    warm: bool = False  # solve_seconds: HiGHS's own time (all its runs)
+    rounds: int = 1  # HiGHS runs (more than one when cross-year rows were added)
 
     @property
     def optimal(self) -> bool:
         return self.status == "optimal"
 
 
-def to_highs_lp(lp: LinearProgram, singletons: Singletons | None = None) -> highspy.HighsLp:
-    """The LP as HiGHS holds it (with `singletons`, those rows as column bounds)."""
+def to_highs_lp(lp: LinearProgram, singletons: Singletons | None = None,
+                rows: np.ndarray | None = None) -> highspy.HighsLp:
+    """The LP as HiGHS holds it: with `singletons`, those rows as column bounds; with `rows`,
+    only those LP rows (in that order; by default every row that is not a singleton)."""
     arrays = lp.arrays()
     matrix = lp.matrix()
     if singletons is not None:
         arrays = singletons.held(arrays, lp.entries()[2])
-        matrix = matrix.tocsr()[singletons.keep].tocsc()
+        if rows is None:
+            rows = np.nonzero(singletons.keep)[0]
+    if rows is not None:
+        matrix = matrix.tocsr()[rows].tocsc()
+    else:
+        rows = np.arange(lp.num_row)
     model = highspy.HighsLp()
     model.num_col_ = lp.num_col
     model.num_row_ = matrix.shape[0]
     model.col_cost_ = arrays["col_cost"]
     model.col_lower_ = arrays["col_lower"]
     model.col_upper_ = arrays["col_upper"]
-    model.row_lower_ = arrays["row_lower"]
-    model.row_upper_ = arrays["row_upper"]
+    model.row_lower_ = arrays["row_lower"][rows]
+    model.row_upper_ = arrays["row_upper"][rows]
     model.offset_ = lp.objective_offset
     model.sense_ = highspy.ObjSense.kMaximize
     model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
@@ -123,28 +147,29 @@ class Singletons:
             return (np.where(a > 0, lower, upper) / a, np.where(a > 0, upper, lower) / a)
 
     def held(self, arrays: dict, vals: np.ndarray) -> dict[str, np.ndarray]:
-        """The arrays HiGHS holds: column bounds tightened by the singleton rows, other rows."""
+        """The LP's arrays with the column bounds tightened by the singleton rows (the row
+        bounds of every LP row are passed on; HiGHS holds those of the rows it has)."""
         low, up = self.implied(arrays, vals)
         col_lower, col_upper = arrays["col_lower"].copy(), arrays["col_upper"].copy()
         np.maximum.at(col_lower, self.cols, low)
         np.minimum.at(col_upper, self.cols, up)
         return {"col_cost": arrays["col_cost"], "col_lower": col_lower, "col_upper": col_upper,
-                "row_lower": arrays["row_lower"][self.keep],
-                "row_upper": arrays["row_upper"][self.keep]}
+                "row_lower": arrays["row_lower"], "row_upper": arrays["row_upper"]}
 
     def expand(self, arrays: dict, vals: np.ndarray, col_value: np.ndarray,
                col_dual: np.ndarray, row_value: np.ndarray, row_dual: np.ndarray,
                tolerance: float = 1e-9) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Row values and duals for every LP row, and the columns' own reduced costs.
 
+        `row_value` and `row_dual` are LP-length, filled for the rows HiGHS held; the
+        singleton rows' entries are filled here.
+
         HiGHS reports a reduced cost d_j for a column at a bound. When that bound was set by
         a singleton row a x_j (strictly tighter than the column's own bound), the row is
         what binds: its dual is d_j / a and the column's reduced cost is zero, exactly as
         the LP with the row kept would report (c_j - A_j'y - d_j = 0 either way).
         """
-        n = len(self.keep)
-        full_value, full_dual = np.zeros(n), np.zeros(n)
-        full_value[self.keep], full_dual[self.keep] = row_value, row_dual
+        full_value, full_dual = np.array(row_value, dtype=float), np.array(row_dual, dtype=float)
         a = vals[self.entry]
         full_value[self.rows] = a * col_value[self.cols]
         col_dual = np.array(col_dual, dtype=float)
@@ -193,13 +218,37 @@ class Solver:
         self._key = self.lp.structure_key()
         self.singletons = Singletons.of(self.lp.num_row, self._entries)
         self._held = self.singletons.held(self._arrays, self._entries[2])
-        self._row_of = np.cumsum(self.singletons.keep) - 1  # LP row -> HiGHS row
+        waiting = self._may_wait() & self.singletons.keep
+        self._set_rows(np.nonzero(self.singletons.keep & ~waiting)[0], np.nonzero(waiting)[0])
         self.highs = new_highs(self.options)
-        self.highs.passModel(to_highs_lp(self.lp, self.singletons))
+        self.highs.passModel(to_highs_lp(self.lp, self.singletons, self._rows))
         self.build_seconds = time.perf_counter() - start
         self._solved_once = False
         self._strategy = DUAL
         self.rebuilds = getattr(self, "rebuilds", -1) + 1
+
+    def _may_wait(self) -> np.ndarray:
+        """The LP rows HiGHS starts without (cross-year rows of a large model)."""
+        mask = np.zeros(self.lp.num_row, dtype=bool)
+        mode = self.options.cross_year_rows
+        if mode == "all" or (mode == "auto" and self.lp.num_col < LAZY_FROM_COLUMNS):
+            return mask
+        for name in LAZY_FAMILIES:
+            if name in self.lp.rows:
+                mask[self.lp.rows[name].start:self.lp.rows[name].stop] = True
+        return mask
+
+    def _set_rows(self, rows: np.ndarray, waiting: np.ndarray) -> None:
+        """`rows`: the LP rows HiGHS holds, in its order; `waiting`: rows not yet added."""
+        self._rows, self._waiting = rows, waiting
+        self._row_of = np.full(self.lp.num_row, -1)  # LP row -> HiGHS row (-1: not held)
+        self._row_of[rows] = np.arange(len(rows))
+        self._waiting_matrix = None
+
+    @property
+    def waiting_rows(self) -> int:
+        """How many cross-year rows HiGHS does not hold (none broken at the last optimum)."""
+        return len(self._waiting)
 
     # ---- changes -----------------------------------------------------------------------
     def update(self, inputs: ModelInputs) -> str:
@@ -231,13 +280,14 @@ class Solver:
         changed = np.nonzero((held["row_lower"] != old["row_lower"])
                              | (held["row_upper"] != old["row_upper"]))[0]
         only_costs &= not len(changed)
+        changed = changed[self._row_of[changed] >= 0]  # singletons' are in the column bounds
         if len(changed):
-            h.changeRowsBounds(len(changed), changed.astype(np.int32),
+            h.changeRowsBounds(len(changed), self._row_of[changed].astype(np.int32),
                                held["row_lower"][changed], held["row_upper"][changed])
         rows, cols, vals = new_entries
         changed = np.nonzero(vals != self._entries[2])[0]
-        changed = changed[singletons.keep[rows[changed]]]  # singletons' are in the bounds
         only_costs &= not len(changed)
+        changed = changed[self._row_of[rows[changed]] >= 0]
         if len(changed):
             # duplicates cannot occur: each (row, column) is added once by the formulation
             for j in changed:
@@ -245,6 +295,7 @@ class Solver:
         self._held = held
         self.inputs, self.lp = inputs, lp
         self._arrays, self._entries = new, new_entries
+        self._waiting_matrix = None
         # After a change of weights only, the old basis stays primal feasible: primal simplex
         # re-optimises in a few hundred iterations where dual simplex takes thousands. After a
         # change of budget, workforce or rules, the basis stays dual feasible: dual simplex.
@@ -256,30 +307,86 @@ class Solver:
     def solve(self) -> Solution:
         warm = self._solved_once
         h = self.highs
-        if self.options.method != "ipm":
-            h.setOptionValue("simplex_strategy", self._strategy if warm else DUAL)
         start = time.perf_counter()
-        h.run()
-        seconds = time.perf_counter() - start
+        iterations, rounds, seconds = 0, 0, 0.0
+        strategy = self._strategy if warm else DUAL
+        while True:
+            if self.options.method != "ipm":
+                h.setOptionValue("simplex_strategy", strategy)
+            left = self.options.time_limit - (time.perf_counter() - start)
+            h.setOptionValue("time_limit", max(left, 1e-3))
+            began = time.perf_counter()
+            h.run()
+            seconds += time.perf_counter() - began  # HiGHS alone
+            rounds += 1
+            info = h.getInfo()
+            iterations += int(max(info.simplex_iteration_count, 0)
+                              + max(info.ipm_iteration_count, 0))
+            status_text = h.modelStatusToString(h.getModelStatus())
+            status = STATUS.get(status_text, "error")
+            if status != "optimal" or not len(self._waiting):
+                break
+            add = self._rows_to_add(np.asarray(h.getSolution().col_value))
+            if not len(add):
+                break
+            self._add_rows(add)
+            strategy = DUAL  # the basis stays dual feasible when rows are added
+        h.setOptionValue("time_limit", float(self.options.time_limit))
         self._solved_once = True
-        status_text = h.modelStatusToString(h.getModelStatus())
-        status = STATUS.get(status_text, "error")
-        info = h.getInfo()
-        iterations = int(max(info.simplex_iteration_count, 0) + max(info.ipm_iteration_count, 0))
         if status == "optimal":
             sol = h.getSolution()
             col_value = np.asarray(sol.col_value)
+            n = self.lp.num_row
+            row_value, row_dual = np.zeros(n), np.zeros(n)  # rows never added: dual 0
+            row_value[self._rows] = sol.row_value
+            row_dual[self._rows] = sol.row_dual
+            if len(self._waiting):
+                row_value[self._waiting] = self._waiting_activity(col_value)
             row_value, row_dual, col_dual = self.singletons.expand(
                 self._arrays, self._entries[2], col_value, np.asarray(sol.col_dual),
-                np.asarray(sol.row_value), np.asarray(sol.row_dual))
+                row_value, row_dual)
             return Solution(
                 status, status_text, float(info.objective_function_value),
                 col_value, row_value, row_dual, col_dual,
-                iterations, self.build_seconds, seconds, warm,
+                iterations, self.build_seconds, seconds, warm, rounds,
             )
         empty = np.zeros(0)
         return Solution(status, status_text, None, empty, empty, empty, empty, iterations,
-                        self.build_seconds, seconds, warm)
+                        self.build_seconds, seconds, warm, rounds)
+
+    def _waiting_activity(self, col_value: np.ndarray) -> np.ndarray:
+        if self._waiting_matrix is None:
+            rows, cols, vals = self._entries
+            pick = np.isin(rows, self._waiting)
+            position = np.searchsorted(self._waiting, rows[pick])
+            self._waiting_matrix = sp.csr_matrix(
+                (vals[pick], (position, cols[pick])), shape=(len(self._waiting), self.lp.num_col))
+        return self._waiting_matrix @ col_value
+
+    def _rows_to_add(self, col_value: np.ndarray) -> np.ndarray:
+        """Waiting rows the solution breaks and, if any is broken, those it nearly reaches."""
+        activity = self._waiting_activity(col_value)
+        lower = self._arrays["row_lower"][self._waiting]
+        upper = self._arrays["row_upper"][self._waiting]
+        slack = FEASIBILITY * (1.0 + np.abs(activity))
+        if not ((activity < lower - slack) | (activity > upper + slack)).any():
+            return self._waiting[:0]
+        with np.errstate(invalid="ignore"):
+            margin = NEAR_BINDING * (1.0 + np.abs(activity) + np.where(
+                np.isfinite(upper), np.abs(upper), np.where(np.isfinite(lower), np.abs(lower), 0)))
+        near = (activity > upper - margin) | (activity < lower + margin)
+        return self._waiting[near]
+
+    def _add_rows(self, add: np.ndarray) -> None:
+        rows, cols, vals = self._entries
+        pick = np.isin(rows, add)
+        order = np.lexsort((cols[pick], np.searchsorted(add, rows[pick])))
+        position = np.searchsorted(add, rows[pick])[order]
+        starts = np.searchsorted(position, np.arange(len(add))).astype(np.int32)
+        self.highs.addRows(len(add), self._arrays["row_lower"][add],
+                           self._arrays["row_upper"][add], int(pick.sum()), starts,
+                           cols[pick][order].astype(np.int32), vals[pick][order])
+        self._set_rows(np.concatenate([self._rows, add]), np.setdiff1d(self._waiting, add))
 
     def write(self, path: str) -> None:
         """Export the LP (.mps or .lp by the file's extension) with readable names."""

@@ -63,9 +63,11 @@ def solve_held(lp: LinearProgram):
     h.passModel(to_highs_lp(lp, singletons))
     h.run()
     sol = h.getSolution()
+    row_value, row_dual = np.zeros(lp.num_row), np.zeros(lp.num_row)
+    row_value[singletons.keep], row_dual[singletons.keep] = sol.row_value, sol.row_dual
     row_value, row_dual, col_dual = singletons.expand(
         lp.arrays(), lp.entries()[2], np.asarray(sol.col_value), np.asarray(sol.col_dual),
-        np.asarray(sol.row_value), np.asarray(sol.row_dual))
+        row_value, row_dual)
     return singletons, h, np.asarray(sol.col_value), row_value, row_dual, col_dual
 
 
@@ -108,3 +110,50 @@ def test_dln_solution_satisfies_the_full_lps_optimality_conditions():
     assert np.abs(residual).max() < 1e-7 * np.abs(arrays["col_cost"]).max()
     floor = lp.rows["universal_core_offer"]
     assert np.abs(sol.row_dual[floor.start:floor.stop]).max() > 0  # some floors bind
+
+
+def test_holding_back_the_cross_year_rows_reaches_the_whole_lps_optimum_on_dln():
+    """Row generation: HiGHS starts without mobilisation and continuity, rows are added as the
+    optimum breaks them, and the answer is the whole LP's optimum with exact duals."""
+    from pathlib import Path
+
+    from optimiser import Allocation, Solver, load_model, verify
+    from optimiser.solve import SolveOptions
+
+    inputs = load_model(Path(__file__).parents[1] / "models" / "dln_base.toml")
+    whole = Solver(inputs).solve()
+    solver = Solver(inputs, SolveOptions(cross_year_rows="lazy"))
+    lp = solver.lp
+    cross_year = sum(lp.rows[n].stop - lp.rows[n].start for n in ("mobilisation", "continuity"))
+    assert solver.highs.getNumRow() < lp.num_row - len(solver.singletons.rows)
+    sol = solver.solve()
+    assert sol.optimal and whole.optimal
+    assert sol.rounds > 1  # the first optimum broke some cross-year rows
+    assert 0 < solver.waiting_rows < cross_year  # some were added, some never needed
+    assert sol.objective == pytest.approx(whole.objective, rel=1e-9)
+    matrix, arrays = lp.matrix(), lp.arrays()
+    activity = matrix @ sol.col_value
+    scale = 1.0 + np.abs(activity)
+    assert np.all(activity >= arrays["row_lower"] - 1e-6 * scale)  # every row holds
+    assert np.all(activity <= arrays["row_upper"] + 1e-6 * scale)
+    assert np.abs(activity - sol.row_value).max() < 1e-6 * scale.max()
+    residual = arrays["col_cost"] - matrix.T @ sol.row_dual - sol.col_dual
+    assert np.abs(residual).max() < 1e-7 * np.abs(arrays["col_cost"]).max()
+    assert np.all(sol.row_dual[solver._waiting] == 0)
+    report = verify(Allocation(inputs, lp, sol).detail, inputs, sol.objective)
+    assert report.ok, str(report)
+    # a warm re-solve after a budget cut adds the rows the new optimum breaks
+    cut = inputs.with_policy(gbp_per_head=tuple(b * 0.97 for b in inputs.policy.gbp_per_head))
+    assert solver.update(cut) == "warm"
+    warm, cold = solver.solve(), Solver(cut).solve()
+    assert warm.optimal and warm.objective == pytest.approx(cold.objective, rel=1e-9)
+
+
+def test_auto_holds_every_row_below_the_size_where_row_generation_pays():
+    from pathlib import Path
+
+    from optimiser import Solver, load_model
+
+    solver = Solver(load_model(Path(__file__).parents[1] / "models" / "dln_base.toml"))
+    assert solver.waiting_rows == 0
+    assert solver.highs.getNumRow() == solver.lp.num_row - len(solver.singletons.rows)

@@ -12,7 +12,9 @@ infeasible are skipped with `assume` (feasibility is part of what some propertie
   and the objectives differ by exactly the tie-break term;
 - the budget row's shadow price is the objective's rate of change in the budget;
 - the independent verifier passes on every optimal solve;
-- a warm re-solve after a policy change gives the cold solve's optimum.
+- a warm re-solve after a policy change gives the cold solve's optimum;
+- holding the cross-year rows back until they are broken gives the whole LP's optimum, cold
+  and warm.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from hypothesis import strategies as st
 
 from optimiser import Allocation, Solver, solve, verify
 from optimiser.formulation import TIE_BREAK_PER_GBP
+from optimiser.solve import SolveOptions
 from tests.toy import intervention_row, pcn_row, toy_inputs
 
 PROPERTY = settings(max_examples=25, deadline=None,
@@ -319,3 +322,25 @@ def test_a_warm_resolve_matches_a_cold_solve(model, data):
     if cold.optimal:
         assert close(warm.objective, cold.objective)
 
+
+
+@PROPERTY
+@given(toy_models(), st.data())
+def test_holding_back_the_cross_year_rows_gives_the_whole_lps_optimum(model, data):
+    inputs = model.inputs()
+    lazy = Solver(inputs, SolveOptions(cross_year_rows="lazy"))
+    first = lazy.solve()
+    _, whole = solve(inputs)
+    event(f"{first.rounds} HiGHS runs")
+    assert first.status == whole.status
+    if whole.optimal:
+        assert close(first.objective, whole.objective)
+        report = verify(Allocation(inputs, lazy.lp, first).detail, inputs, first.objective)
+        assert report.ok, str(report)
+    changed = inputs.with_policy(**data.draw(policy_changes(inputs), label="changes"))
+    lazy.update(changed)
+    warm = lazy.solve()
+    _, cold = solve(changed)
+    assert warm.status == cold.status
+    if cold.optimal:
+        assert close(warm.objective, cold.objective)
