@@ -313,8 +313,11 @@ class Solver:
         while True:
             if self.options.method != "ipm":
                 h.setOptionValue("simplex_strategy", strategy)
+            # HiGHS counts its time limit over every run of this Highs object, so a
+            # long-lived Solver (the app, the frontier) would run out of time after enough
+            # warm re-solves: the limit is set afresh on HiGHS's own clock for each run
             left = self.options.time_limit - (time.perf_counter() - start)
-            h.setOptionValue("time_limit", max(left, 1e-3))
+            h.setOptionValue("time_limit", h.getRunTime() + max(left, 1e-3))
             began = time.perf_counter()
             h.run()
             seconds += time.perf_counter() - began  # HiGHS alone
@@ -331,7 +334,6 @@ class Solver:
                 break
             self._add_rows(add)
             strategy = DUAL  # the basis stays dual feasible when rows are added
-        h.setOptionValue("time_limit", float(self.options.time_limit))
         self._solved_once = True
         if status == "optimal":
             sol = h.getSolution()

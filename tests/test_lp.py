@@ -157,3 +157,24 @@ def test_auto_holds_every_row_below_the_size_where_row_generation_pays():
     solver = Solver(load_model(Path(__file__).parents[1] / "models" / "dln_base.toml"))
     assert solver.waiting_rows == 0
     assert solver.highs.getNumRow() == solver.lp.num_row - len(solver.singletons.rows)
+
+
+def test_a_long_lived_solver_does_not_run_out_of_time():
+    """HiGHS counts its time limit over every run of one model (an app session re-solves
+    hundreds of times); each solve must get the whole limit again."""
+    from pathlib import Path
+
+    from optimiser import Solver, load_model
+    from optimiser.solve import SolveOptions
+
+    inputs = load_model(Path(__file__).parents[1] / "models" / "dln_base.toml")
+    limit = 4.0  # a cold solve takes about 1 s, a warm one about 0.2 s
+    solver = Solver(inputs, SolveOptions(time_limit=limit))
+    for i in range(200):
+        factor = 1 + (i % 5) / 50
+        solver.update(inputs.with_policy(
+            gbp_per_head=tuple(b * factor for b in inputs.policy.gbp_per_head)))
+        assert solver.solve().status == "optimal", f"solve {i}"
+        if solver.highs.getRunTime() > limit + 1.0:  # more than the limit in all
+            break
+    assert solver.highs.getRunTime() > limit + 1.0

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optimiser import allocate, verify
+from optimiser import Solver, allocate, verify
 from optimiser.policy import ActivityTarget, Lock, RingFence
+from optimiser.solve import SolveOptions
 from tests.toy import intervention_row, pcn_row, toy_inputs
 
 TIE = 1e-6  # the tie-break term per £ spent
@@ -25,8 +26,8 @@ def reached(allocation, pcn, iid, year=None):
     return float(d.loc[pick, "people_reached"].sum())
 
 
-def solved(inputs):
-    _, allocation = allocate(inputs)
+def solved(inputs, options=None):
+    _, allocation = allocate(inputs, options)
     assert allocation.status == "optimal", allocation.explanation
     report = verify(allocation.detail, inputs, allocation.objective)
     assert report.ok, str(report)
@@ -161,6 +162,21 @@ def test_mobilisation_limits_growth_a_year():
     allocation = solved(inputs)
     for year, people in zip(YEARS, (200, 400, 600), strict=True):
         assert reached(allocation, "A", "a", year) == pytest.approx(people)
+
+
+def test_mobilisation_rows_added_only_when_broken_give_the_same_hand_answer():
+    # Held back, the growth rows are added as the optimum breaks them: the first reaches
+    # 200, 1,000, 1,000 (year two's row is broken), the second 200, 400, 1,000 (now year
+    # three's), the third the hand answer 200, 400, 600.
+    ivs = [intervention_row("a", "frailty", "core", 10, 0.5)]
+    inputs = toy_inputs(TWO_PCNS, ivs, years=YEARS, budget_gbp=(1e6,) * 3,
+                        mobilisation_max_growth=0.2)
+    solver, allocation = allocate(inputs, SolveOptions(cross_year_rows="lazy"))
+    assert allocation.status == "optimal" and solver.highs.getNumRow() > 0
+    assert allocation.solution.rounds == 3
+    for year, people in zip(YEARS, (200, 400, 600), strict=True):
+        assert reached(allocation, "A", "a", year) == pytest.approx(people)
+    assert verify(allocation.detail, inputs, allocation.objective).ok
 
 
 def test_continuity_keeps_a_service_when_the_budget_falls():
