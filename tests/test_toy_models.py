@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optimiser import Solver, allocate, verify
+from optimiser import allocate, verify
 from optimiser.policy import ActivityTarget, Lock, RingFence
 from optimiser.solve import SolveOptions
 from tests.toy import intervention_row, pcn_row, toy_inputs
