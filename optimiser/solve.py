@@ -80,8 +80,8 @@ class Solution:
     col_dual: np.ndarray = field(repr=False)
     iterations: int = 0
     build_seconds: float = 0.0
-    solve_seconds: float = 0.0
-    warm: bool = False  # solve_seconds: HiGHS's own time (all its runs)
+    solve_seconds: float = 0.0  # HiGHS's own time (all its runs)
+    warm: bool = False
     rounds: int = 1  # optima checked against waiting rows (more than one: rows were added)
 
     @property
@@ -103,15 +103,20 @@ def to_highs_lp(lp: LinearProgram, singletons: Singletons | None = None,
         matrix = matrix.tocsr()[rows].tocsc()
     else:
         rows = np.arange(lp.num_row)
+    return highs_model(matrix, arrays["col_cost"], arrays["col_lower"], arrays["col_upper"],
+                       arrays["row_lower"][rows], arrays["row_upper"][rows],
+                       lp.objective_offset)
+
+
+def highs_model(matrix: sp.csc_matrix, cost: np.ndarray, col_lower: np.ndarray,
+                col_upper: np.ndarray, row_lower: np.ndarray, row_upper: np.ndarray,
+                offset: float = 0.0) -> highspy.HighsLp:
+    """A maximisation LP for HiGHS from a column-wise matrix and its bounds."""
     model = highspy.HighsLp()
-    model.num_col_ = lp.num_col
-    model.num_row_ = matrix.shape[0]
-    model.col_cost_ = arrays["col_cost"]
-    model.col_lower_ = arrays["col_lower"]
-    model.col_upper_ = arrays["col_upper"]
-    model.row_lower_ = arrays["row_lower"][rows]
-    model.row_upper_ = arrays["row_upper"][rows]
-    model.offset_ = lp.objective_offset
+    model.num_col_, model.num_row_ = matrix.shape[1], matrix.shape[0]
+    model.col_cost_, model.col_lower_, model.col_upper_ = cost, col_lower, col_upper
+    model.row_lower_, model.row_upper_ = row_lower, row_upper
+    model.offset_ = offset
     model.sense_ = highspy.ObjSense.kMaximize
     model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     model.a_matrix_.start_ = matrix.indptr.astype(np.int32)
@@ -342,7 +347,8 @@ class Solver:
                 col_value, col_status, row_status, iterations = apart
                 rounds += 1  # the first optimum without the cross-year rows, year by year
                 add = self._rows_to_add(col_value)
-                self._add_rows(add)
+                if len(add):
+                    self._add_rows(add)
                 h.setBasis(basis_of(col_status, np.concatenate(
                     [row_status, np.full(len(add), int(highspy.HighsBasisStatus.kBasic))])))
         while True:
@@ -426,20 +432,11 @@ class Solver:
 
         def one_year(t: int):
             c, r = np.nonzero(col_year == t)[0], np.nonzero(row_year == t)[0]
-            part = matrix[r][:, c].tocsc()
-            model = highspy.HighsLp()
-            model.num_col_, model.num_row_ = len(c), len(r)
-            model.col_cost_ = bounds["col_cost"][c]
-            model.col_lower_, model.col_upper_ = bounds["col_lower"][c], bounds["col_upper"][c]
-            model.row_lower_ = bounds["row_lower"][self._rows[r]]
-            model.row_upper_ = bounds["row_upper"][self._rows[r]]
-            model.sense_ = highspy.ObjSense.kMaximize
-            model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-            model.a_matrix_.start_ = part.indptr.astype(np.int32)
-            model.a_matrix_.index_ = part.indices.astype(np.int32)
-            model.a_matrix_.value_ = part.data
             h = new_highs(self.options)
-            h.passModel(model)
+            h.passModel(highs_model(
+                matrix[r][:, c].tocsc(), bounds["col_cost"][c], bounds["col_lower"][c],
+                bounds["col_upper"][c], bounds["row_lower"][self._rows[r]],
+                bounds["row_upper"][self._rows[r]]))
             h.run()
             if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 return None

@@ -72,7 +72,7 @@ import pandas as pd
 from .formulation import TIE_BREAK_PER_GBP, Layout, discount, outcome_value_per_person
 from .inputs import ModelInputs
 from .schemas import OUTCOME_LABELS, OUTCOMES, PRIORITIES
-from .solve import SolveOptions, Solver
+from .solve import SolveOptions, Solver, basis_of
 
 KINDS = ("cohort_share", "max_uptake", "cost_gbp", *OUTCOMES, "wte_scale")
 KIND_LABELS = {
@@ -187,11 +187,7 @@ class Payload:
 
 
 def _basis(payload: Payload) -> highspy.HighsBasis:
-    basis = highspy.HighsBasis()
-    basis.col_status = [highspy.HighsBasisStatus(int(v)) for v in payload.col_status]
-    basis.row_status = [highspy.HighsBasisStatus(int(v)) for v in payload.row_status]
-    basis.valid = True
-    return basis
+    return basis_of(payload.col_status, payload.row_status)
 
 
 def solve_chunk(payload: Payload, jobs: list[tuple[object, np.ndarray, bool]]) -> list[dict]:
