@@ -87,7 +87,7 @@ def measure(model: str, repeats: int, highs_options: dict, warm: bool) -> dict:
             "build_s": build_s,
             "raw_s": solution.solve_seconds,
             "total_s": build_s + solve_s,
-            "rounds": solution.rounds,  # HiGHS runs: more than 1 when cross-year rows waited
+            "rounds": solution.rounds,  # more than 1: cross-year rows were added in rounds
             "rows_held": solver.highs.getNumRow(),
         }
         lp = solver.lp
