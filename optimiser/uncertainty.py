@@ -72,7 +72,7 @@ import pandas as pd
 from .formulation import TIE_BREAK_PER_GBP, Layout, discount, outcome_value_per_person
 from .inputs import ModelInputs
 from .schemas import OUTCOME_LABELS, OUTCOMES, PRIORITIES
-from .solve import SolveOptions, Solver, basis_of
+from .solve import SolveOptions, Solver, basis_of, status_arrays
 
 KINDS = ("cohort_share", "max_uptake", "cost_gbp", *OUTCOMES, "wte_scale")
 KIND_LABELS = {
@@ -428,9 +428,7 @@ def run_uncertainty(inputs: ModelInputs, draws: int = 1000, seed: int = 0, worke
         return result
     col_status = row_status = np.zeros(0, dtype=np.int8)
     if start == "central":
-        basis = central.highs.getBasis()
-        col_status = np.array([int(v) for v in basis.col_status], dtype=np.int8)
-        row_status = np.array([int(v) for v in basis.row_status], dtype=np.int8)
+        col_status, row_status = status_arrays(central.highs.getBasis())
     payload = Payload(inputs, table, col_status, row_status, options)
     central_out = _draw_outcomes(central, central_solution.col_value, keep=True)
     n_candidates = min(int(candidates), draws)
