@@ -396,7 +396,7 @@ class Allocation:
             "solver_status": sol.solver_status,
             "objective_gbp": sol.objective,
             "iterations": sol.iterations,
-            "solver_runs": sol.rounds,  # more than 1: cross-year rows were added as needed
+            "solve_rounds": sol.rounds,  # more than 1: cross-year rows were added as needed
             "warm_start": sol.warm,
             "build_seconds": round(sol.build_seconds, 4),
             "solve_seconds": round(sol.solve_seconds, 4),

@@ -262,6 +262,7 @@ class Solver:
         `_service`, a number for each LP row's service (PCN and intervention), -1 if none."""
         mask = np.zeros(self.lp.num_row, dtype=bool)
         self._service = np.full(self.lp.num_row, -1)
+        self._cross_year = np.zeros(0, dtype=np.int64)
         mode = self.options.cross_year_rows
         if mode == "all" or (mode == "auto" and self.lp.num_col < LAZY_FROM_COLUMNS):
             return mask
@@ -274,6 +275,7 @@ class Solver:
                                for block in blocks], ignore_index=True)
             service = pairs.groupby(["pcn", "intervention"], sort=False).ngroup().to_numpy()
             self._service[np.concatenate([block.positions() for block in blocks])] = service
+        self._cross_year = np.nonzero(self._service >= 0)[0]  # LP rows that may wait
         return mask
 
     def _set_rows(self, rows: np.ndarray, waiting: np.ndarray) -> None:
@@ -470,7 +472,6 @@ class Solver:
         """The rows that may wait (all of them, held or not), one CSR row each, built once
         per set of coefficients: `_cross_year[j]` is the LP row of its row j."""
         if self._cross_matrix is None:
-            self._cross_year = np.nonzero(self._service >= 0)[0]
             rows, cols, vals = self._entries
             pick = self._service[rows] >= 0
             self._cross_matrix = sp.csr_matrix(

@@ -65,7 +65,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import highspy
 import numpy as np
 import pandas as pd
 
@@ -186,10 +185,6 @@ class Payload:
     options: SolveOptions
 
 
-def _basis(payload: Payload) -> highspy.HighsBasis:
-    return basis_of(payload.col_status, payload.row_status)
-
-
 def solve_chunk(payload: Payload, jobs: list[tuple[object, np.ndarray, bool]]) -> list[dict]:
     """Solve each job (key, parameter values, keep the detailed spend?); one dict each.
 
@@ -199,7 +194,7 @@ def solve_chunk(payload: Payload, jobs: list[tuple[object, np.ndarray, bool]]) -
     draws were shared among workers; a fresh model gives the same answer wherever it runs,
     and measured no slower than `Solver.update` at DLN scale (both re-run the formulation).
     """
-    basis = _basis(payload) if len(payload.col_status) else None
+    basis = basis_of(payload.col_status, payload.row_status) if len(payload.col_status) else None
     out = []
     for key, values, keep in jobs:
         start = time.perf_counter()
