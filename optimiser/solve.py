@@ -6,16 +6,18 @@ bounds, coefficients), so HiGHS re-solves from the previous basis without a rebu
 of structure (a rule switched on or off, other ICBs, other years) rebuilds instead.
 
 Rows with a single entry (the universal floor on one service, its first year's growth) are
-held by HiGHS as bounds on that column (`Singletons`), as presolve would do for a cold solve;
-HiGHS skips presolve when it re-solves from a basis, and a model a fifth smaller re-solves
-markedly faster. The `Solution` still has a value and a dual for every row of the LP: a
-singleton row's shadow price is its column's reduced cost when the bound it set is active.
+held by HiGHS as bounds on that column, and each service's growth rows summed over its years
+bound its reach (`held`), as presolve would do for a cold solve; HiGHS skips presolve when it
+re-solves from a basis, and a model a fifth smaller re-solves markedly faster. The `Solution`
+still has a value and a dual for every row of the LP: a bound's reduced cost goes back to the
+rows that set it.
 
 Large models hold their cross-year rows (mobilisation, continuity) back until they are needed
 (row generation, `SolveOptions.cross_year_rows`): HiGHS solves without them, the rows the
 optimum breaks or nearly reaches are added, and HiGHS re-solves from its basis, until every
 row holds. The answer is the optimum of the whole LP (a relaxation's optimum that satisfies
-every row), and a row never added is slack with a shadow price of zero, which is exact. With
+every row). A row never added has a shadow price of zero, which is exact, unless it is part
+of a service's growth chain whose bound binds (`held.Chains` gives it its share). With
 every year tied to the next through one national budget, England's five-year LP is solved
 this way in minutes rather than not at all (benchmarks/README.md).
 
@@ -36,11 +38,11 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .formulation import formulate
+from .held import Chains, Singletons
 from .inputs import ModelInputs
 from .lp import LinearProgram
 
 DUAL, PRIMAL = 1, 4  # HiGHS simplex_strategy values
-CHOOSE, DEVEX = -1, 1  # HiGHS simplex_dual_edge_weight_strategy values
 STATUS = {
     "Optimal": "optimal",
     "Infeasible": "infeasible",
@@ -54,8 +56,8 @@ STATUS = {
 LAZY_FAMILIES = ("mobilisation", "continuity")  # the cross-year rows that may wait
 LAZY_FROM_COLUMNS = 250_000  # "auto": below this the whole LP solves as fast (benchmarks)
 PRIMAL_UP_TO_COLUMNS = 250_000  # primal simplex after a change of weights only (below)
-FEW_ROWS = 0.01  # adding fewer rows than this share of those held: Devex, whole services
 NEAR_BINDING = 0.1  # also add waiting rows this close to a limit (fewer rounds)
+HOLD_THE_REST = 0.002  # fewer rows to add than this share of those held: add every waiting row
 FEASIBILITY = 1e-7  # a waiting row is broken beyond this x (1 + |its value|)
 
 
@@ -125,82 +127,6 @@ def highs_model(matrix: sp.csc_matrix, cost: np.ndarray, col_lower: np.ndarray,
     return model
 
 
-@dataclass(frozen=True, eq=False)
-class Singletons:
-    """The LP's rows with exactly one (non-zero) entry, held by HiGHS as column bounds.
-
-    `keep` marks the rows passed to HiGHS as rows; `rows`, `cols` and `entry` give each
-    singleton row, its column and the position of its coefficient in `lp.entries()`.
-    """
-
-    keep: np.ndarray
-    rows: np.ndarray
-    cols: np.ndarray
-    entry: np.ndarray
-
-    @classmethod
-    def of(cls, num_row: int, entries: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Singletons:
-        rows, cols, vals = entries
-        count = np.bincount(rows, minlength=num_row)
-        entry = np.nonzero((count[rows] == 1) & (vals != 0))[0]
-        keep = np.ones(num_row, dtype=bool)
-        keep[rows[entry]] = False
-        return cls(keep, rows[entry], cols[entry], entry)
-
-    def same_as(self, other: Singletons) -> bool:
-        return np.array_equal(self.keep, other.keep) and np.array_equal(self.entry, other.entry)
-
-    def implied(self, arrays: dict, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each singleton row l <= a x_j <= u as bounds on x_j: (lower, upper)."""
-        a = vals[self.entry]
-        lower, upper = arrays["row_lower"][self.rows], arrays["row_upper"][self.rows]
-        with np.errstate(invalid="ignore"):
-            return (np.where(a > 0, lower, upper) / a, np.where(a > 0, upper, lower) / a)
-
-    def held(self, arrays: dict, vals: np.ndarray) -> dict[str, np.ndarray]:
-        """The LP's arrays with the column bounds tightened by the singleton rows (the row
-        bounds of every LP row are passed on; HiGHS holds those of the rows it has)."""
-        low, up = self.implied(arrays, vals)
-        col_lower, col_upper = arrays["col_lower"].copy(), arrays["col_upper"].copy()
-        np.maximum.at(col_lower, self.cols, low)
-        np.minimum.at(col_upper, self.cols, up)
-        return {"col_cost": arrays["col_cost"], "col_lower": col_lower, "col_upper": col_upper,
-                "row_lower": arrays["row_lower"], "row_upper": arrays["row_upper"]}
-
-    def expand(self, arrays: dict, vals: np.ndarray, col_value: np.ndarray,
-               col_dual: np.ndarray, row_value: np.ndarray, row_dual: np.ndarray,
-               tolerance: float = 1e-9) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Row values and duals for every LP row, and the columns' own reduced costs.
-
-        `row_value` and `row_dual` are LP-length, filled for the rows HiGHS held; the
-        singleton rows' entries are filled here.
-
-        HiGHS reports a reduced cost d_j for a column at a bound. When that bound was set by
-        a singleton row a x_j (strictly tighter than the column's own bound), the row is
-        what binds: its dual is d_j / a and the column's reduced cost is zero, exactly as
-        the LP with the row kept would report (c_j - A_j'y - d_j = 0 either way).
-        """
-        full_value, full_dual = np.array(row_value, dtype=float), np.array(row_dual, dtype=float)
-        a = vals[self.entry]
-        full_value[self.rows] = a * col_value[self.cols]
-        col_dual = np.array(col_dual, dtype=float)
-        held = self.held(arrays, vals)
-        low, up = self.implied(arrays, vals)
-        x = col_value[self.cols]
-        for bound, implied, own in ((held["col_lower"], low, arrays["col_lower"]),
-                                    (held["col_upper"], up, arrays["col_upper"])):
-            active = bound[self.cols]
-            sets = (implied == active) & (implied != own[self.cols]) \
-                & (np.abs(x - active) <= tolerance * (1.0 + np.abs(active))) \
-                & (col_dual[self.cols] != 0)
-            which = np.nonzero(sets)[0]
-            _, first = np.unique(self.cols[which], return_index=True)  # one row per column
-            which = which[first]
-            full_dual[self.rows[which]] = col_dual[self.cols[which]] / a[which]
-            col_dual[self.cols[which]] = 0.0
-        return full_value, full_dual, col_dual
-
-
 BASIS_STATUS = [highspy.HighsBasisStatus(v) for v in range(5)]  # lower basic upper zero nonbasic
 
 
@@ -238,44 +164,45 @@ class Solver:
         self.options = options or SolveOptions()
         self._build(inputs)
 
-    def _build(self, inputs: ModelInputs) -> None:
+    def _build(self, inputs: ModelInputs, lp: LinearProgram | None = None) -> None:
         start = time.perf_counter()
         self.inputs = inputs
-        self.lp = formulate(inputs)
+        self.lp = formulate(inputs) if lp is None else lp
         self._arrays = self.lp.arrays()
         self._entries = self.lp.entries()
         self._key = self.lp.structure_key()
         self.singletons = Singletons.of(self.lp.num_row, self._entries)
-        self._held = self.singletons.held(self._arrays, self._entries[2])
         waiting = self._may_wait() & self.singletons.keep
+        # the chains' bounds help only while the growth rows wait (with every row held they
+        # are redundant, and DLN solves 5-10% slower with them)
+        self.chains = Chains.of(self.lp, self._entries) if waiting.any() else Chains.none()
+        self._held = self._bounds(self._arrays, self._entries[2], self.singletons)
         self._set_rows(np.nonzero(self.singletons.keep & ~waiting)[0], np.nonzero(waiting)[0])
         self.highs = new_highs(self.options)
-        self.highs.passModel(to_highs_lp(self.lp, self.singletons, self._rows))
+        held = self._held
+        self.highs.passModel(highs_model(
+            self.lp.matrix().tocsr()[self._rows].tocsc(), held["col_cost"], held["col_lower"],
+            held["col_upper"], held["row_lower"][self._rows], held["row_upper"][self._rows],
+            self.lp.objective_offset))
         self.build_seconds = time.perf_counter() - start
         self._cross_matrix = None
         self._solved_once = False
         self._strategy = DUAL
         self.rebuilds = getattr(self, "rebuilds", -1) + 1
 
+    def _bounds(self, arrays: dict, vals: np.ndarray, singletons: Singletons) -> dict:
+        """The LP's arrays with the column bounds HiGHS holds (singleton rows, then chains)."""
+        return self.chains.held(singletons.held(arrays, vals))
+
     def _may_wait(self) -> np.ndarray:
         """The LP rows HiGHS starts without (cross-year rows of a large model); sets
-        `_service`, a number for each LP row's service (PCN and intervention), -1 if none."""
+        `_cross_year`, the LP rows of those families."""
         mask = np.zeros(self.lp.num_row, dtype=bool)
-        self._service = np.full(self.lp.num_row, -1)
-        self._cross_year = np.zeros(0, dtype=np.int64)
         mode = self.options.cross_year_rows
-        if mode == "all" or (mode == "auto" and self.lp.num_col < LAZY_FROM_COLUMNS):
-            return mask
-        blocks = [self.lp.rows[name] for name in LAZY_FAMILIES if name in self.lp.rows]
-        for block in blocks:
-            mask[block.start:block.stop] = True
-        if blocks:
-            pairs = pd.concat([pd.DataFrame({k: np.asarray(block.labels[k])
-                                             for k in ("pcn", "intervention")})
-                               for block in blocks], ignore_index=True)
-            service = pairs.groupby(["pcn", "intervention"], sort=False).ngroup().to_numpy()
-            self._service[np.concatenate([block.positions() for block in blocks])] = service
-        self._cross_year = np.nonzero(self._service >= 0)[0]  # LP rows that may wait
+        if not (mode == "all" or (mode == "auto" and self.lp.num_col < LAZY_FROM_COLUMNS)):
+            for block in (self.lp.rows[name] for name in LAZY_FAMILIES if name in self.lp.rows):
+                mask[block.start:block.stop] = True
+        self._cross_year = np.nonzero(mask)[0]
         return mask
 
     def _set_rows(self, rows: np.ndarray, waiting: np.ndarray) -> None:
@@ -291,19 +218,25 @@ class Solver:
 
     # ---- changes -----------------------------------------------------------------------
     def update(self, inputs: ModelInputs) -> str:
-        """Apply new inputs in place when the structure allows; returns 'warm' or 'rebuilt'."""
+        """Apply new inputs in place when the structure allows; returns 'warm' or 'rebuilt'.
+
+        A model whose cross-year rows are added in rounds is rebuilt and solved cold instead:
+        from the old basis, a national budget change ripples through every year and service,
+        and the re-solve takes longer than starting again (England five-year, a 5% budget
+        cut: 108 s warm, 57 s cold; 16 ICBs: 13.0 s and 10.6 s).
+        """
         start = time.perf_counter()
         lp = formulate(inputs)
-        if lp.structure_key() != self._key:
-            self._build(inputs)
+        if lp.structure_key() != self._key or len(self._cross_year):
+            self._build(inputs, lp)
             return "rebuilt"
         new_entries = lp.entries()
         singletons = Singletons.of(lp.num_row, new_entries)
         if not singletons.same_as(self.singletons):  # a coefficient became (or left) zero
-            self._build(inputs)
+            self._build(inputs, lp)
             return "rebuilt"
         new = lp.arrays()
-        held = singletons.held(new, new_entries[2])
+        held = self._bounds(new, new_entries[2], singletons)
         old = self._held
         h = self.highs
         changed = np.nonzero(held["col_cost"] != old["col_cost"])[0]
@@ -385,14 +318,8 @@ class Solver:
             add = self._rows_to_add(np.asarray(h.getSolution().col_value))
             if not len(add):
                 break
-            # HiGHS computes exact steepest-edge weights afresh after rows are added, which
-            # costs more than the few iterations a handful of new rows need: Devex then
-            # (16 ICBs with one budget: 16.9 s against 21.5 s cold)
-            few = len(add) < FEW_ROWS * len(self._rows)
-            h.setOptionValue("simplex_dual_edge_weight_strategy", DEVEX if few else CHOOSE)
             self._add_rows(add)
             strategy = DUAL  # the basis stays dual feasible when rows are added
-        h.setOptionValue("simplex_dual_edge_weight_strategy", CHOOSE)
         self._solved_once = True
         if status == "optimal":
             sol = h.getSolution()
@@ -403,9 +330,11 @@ class Solver:
             row_dual[self._rows] = sol.row_dual
             if len(self._waiting):
                 row_value[self._waiting] = self._waiting_activity(col_value)
+            row_dual, col_dual = self.chains.expand(
+                self.singletons.held(self._arrays, self._entries[2]), col_value,
+                np.asarray(sol.col_dual), row_dual)
             row_value, row_dual, col_dual = self.singletons.expand(
-                self._arrays, self._entries[2], col_value, np.asarray(sol.col_dual),
-                row_value, row_dual)
+                self._arrays, self._entries[2], col_value, col_dual, row_value, row_dual)
             return Solution(
                 status, status_text, float(info.objective_function_value),
                 col_value, row_value, row_dual, col_dual,
@@ -473,7 +402,9 @@ class Solver:
         per set of coefficients: `_cross_year[j]` is the LP row of its row j."""
         if self._cross_matrix is None:
             rows, cols, vals = self._entries
-            pick = self._service[rows] >= 0
+            pick = np.zeros(self.lp.num_row, dtype=bool)
+            pick[self._cross_year] = True
+            pick = pick[rows]
             self._cross_matrix = sp.csr_matrix(
                 (vals[pick], (np.searchsorted(self._cross_year, rows[pick]), cols[pick])),
                 shape=(len(self._cross_year), self.lp.num_col))
@@ -485,7 +416,14 @@ class Solver:
         return activity[np.searchsorted(self._cross_year, self._waiting)]
 
     def _rows_to_add(self, col_value: np.ndarray) -> np.ndarray:
-        """Waiting rows the solution breaks and, if any is broken, those it nearly reaches."""
+        """Waiting rows the solution breaks and, if any is broken, those it nearly reaches;
+        every waiting row once those are few.
+
+        The first rounds settle most of the cross-year plan; after them each round adds a
+        few hundred rows and costs over a second of HiGHS set-up at England scale, however
+        few. Holding every remaining row then costs one re-solve from a near-optimal basis
+        (England five-year: 57 s against 69 s, benchmarks/README.md).
+        """
         activity = self._waiting_activity(col_value)
         lower = self._arrays["row_lower"][self._waiting]
         upper = self._arrays["row_upper"][self._waiting]
@@ -496,11 +434,8 @@ class Solver:
             margin = NEAR_BINDING * (1.0 + np.abs(activity) + np.where(
                 np.isfinite(upper), np.abs(upper), np.where(np.isfinite(lower), np.abs(lower), 0)))
         add = (activity > upper - margin) | (activity < lower + margin)
-        if add.sum() < FEW_ROWS * len(self._rows):
-            # the last few rounds each push a service's change one year along: add the
-            # waiting rows of those services' other years at once
-            service = self._service[self._waiting]
-            add |= np.isin(service, service[add])
+        if add.sum() < HOLD_THE_REST * len(self._rows):
+            return self._waiting
         return self._waiting[add]
 
     def _add_rows(self, add: np.ndarray) -> None:

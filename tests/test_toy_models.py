@@ -164,18 +164,48 @@ def test_mobilisation_limits_growth_a_year():
         assert reached(allocation, "A", "a", year) == pytest.approx(people)
 
 
-def test_mobilisation_rows_added_only_when_broken_give_the_same_hand_answer():
-    # Held back, the growth rows are added as the optimum breaks them: the first reaches
-    # 200, 1,000, 1,000 (year two's row is broken), the second 200, 400, 1,000 (now year
-    # three's), the third the hand answer 200, 400, 600.
+@pytest.mark.parametrize("rows", ["all", "lazy"])
+def test_growth_summed_over_the_years_bounds_reach_with_hand_shadow_prices(rows):
+    # Growth at most 200 people a year from nothing, so reach is at most 200, 400 and 600.
+    # With the growth rows held back, HiGHS holds these sums as bounds on each service's
+    # reach (held.Chains) and no growth row ever needs adding. Each person is worth £500
+    # (less the tie-break on £10). One more person of growth in year one lifts every year's
+    # reach: 3 x £500; in year two, 2 x £500; in year three, £500 (per PCN).
     ivs = [intervention_row("a", "frailty", "core", 10, 0.5)]
     inputs = toy_inputs(TWO_PCNS, ivs, years=YEARS, budget_gbp=(1e6,) * 3,
                         mobilisation_max_growth=0.2)
-    solver, allocation = allocate(inputs, SolveOptions(cross_year_rows="lazy"))
-    assert allocation.status == "optimal" and solver.highs.getNumRow() > 0
-    assert allocation.solution.rounds == 3
+    solver, allocation = allocate(inputs, SolveOptions(cross_year_rows=rows))
+    assert allocation.status == "optimal"
     for year, people in zip(YEARS, (200, 400, 600), strict=True):
         assert reached(allocation, "A", "a", year) == pytest.approx(people)
+    if rows == "lazy":
+        assert allocation.solution.rounds == 2  # the years apart, then the whole LP
+        assert solver.waiting_rows == len(solver.lp.rows["mobilisation"].positions()) - 2 \
+            + len(solver.lp.rows["continuity"].positions())  # first years' are bounds
+    growth = allocation.constraints.query("constraint == 'mobilisation'")
+    per_person = 500 - TIE * 10
+    for year, worth in zip(YEARS, (3, 2, 1), strict=True):
+        prices = growth.loc[growth["year"] == year, "shadow_price"]
+        assert prices.to_numpy() == pytest.approx([worth * per_person] * 2, rel=1e-9)
+    assert verify(allocation.detail, inputs, allocation.objective).ok
+
+
+def test_growth_rows_are_added_when_last_years_reach_falls_short():
+    # Year one's budget (£2,000) reaches 200 people, below the 400 growth allows. Solved
+    # apart, years two and three reach 800 and 1,200 (their bounds); the growth rows then
+    # added hold them to 200 + 2 x 200 = 600 and 600 + 2 x 200 = 1,000.
+    ivs = [intervention_row("a", "frailty", "core", 10, 0.5)]
+    inputs = toy_inputs(TWO_PCNS, ivs, years=YEARS, budget_gbp=(2_000.0, 1e6, 1e6),
+                        mobilisation_max_growth=0.2)
+    solver, allocation = allocate(inputs, SolveOptions(cross_year_rows="lazy"))
+    assert allocation.status == "optimal" and allocation.solution.rounds > 1
+    held = solver.highs.getNumRow()
+    assert solver.waiting_rows < len(solver.lp.rows["mobilisation"].positions()) - 2 \
+        + len(solver.lp.rows["continuity"].positions())  # some rows were added
+    assert held > 0
+    for year, people in zip(YEARS, (200, 600, 1000), strict=True):
+        total = reached(allocation, "A", "a", year) + reached(allocation, "B", "a", year)
+        assert total == pytest.approx(people)
     assert verify(allocation.detail, inputs, allocation.objective).ok
 
 
