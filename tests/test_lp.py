@@ -94,6 +94,34 @@ def test_a_column_bound_tighter_than_its_singleton_row_keeps_its_reduced_cost():
     assert col_dual == pytest.approx([3.0, 0.0])
 
 
+def growth_lp(coefficient: float = 1.0) -> LinearProgram:
+    """y0 <= 2, y1 - y0 <= 3, y2 - y1 <= 4 (one service's growth rows), each y in [0, 8]."""
+    lp = LinearProgram()
+    y = lp.add_vars("y", {"year": np.arange(3)}, upper=8.0, cost=np.ones(3))
+    lp.add_rows("mobilisation", {"year": np.arange(3)}, np.array([0, 1, 1, 2, 2]),
+                y.positions()[[0, 1, 0, 2, 1]], np.array([1.0, coefficient, -1, 1, -1]),
+                upper=np.array([2.0, 3.0, 4.0]))
+    return lp
+
+
+def test_growth_chains_sum_the_rows_year_by_year_and_refuse_other_shapes():
+    from optimiser.held import Chains
+
+    lp = growth_lp()
+    chains = Chains.of(lp, lp.entries())
+    assert list(chains.prev) == [-1, 0, 1] and list(chains.depth) == [0, 1, 2]
+    total, chained = chains.implied(lp.arrays())
+    assert list(total) == [2.0, 5.0, 9.0] and list(chained) == [True, True, False]
+    assert list(chains.held(lp.arrays())["col_upper"]) == [2.0, 5.0, 8.0]  # 9 > own 8
+    # max y0 + y1 + y2 = 2 + 5 + 8: y2's bound is its own, y0's and y1's are the chains'.
+    # Shadow prices: row 0 lifts y0 and y1 (2), row 1 lifts y1 (1), row 2 is slack (0)
+    x = np.array([2.0, 5.0, 8.0])
+    row_dual, col_dual = chains.expand(lp.arrays(), x, np.array([1.0, 1.0, 1.0]), np.zeros(3))
+    assert list(row_dual) == [2.0, 1.0, 0.0] and list(col_dual) == [0.0, 0.0, 1.0]
+    other = growth_lp(2.0)  # 2 y1 - y0 <= 3 is not a growth row: no chains at all
+    assert not len(Chains.of(other, other.entries()).rows)
+
+
 def test_dln_solution_satisfies_the_full_lps_optimality_conditions():
     """Every row of the LP has a value and a dual, and c - A'y - d = 0 over the whole LP."""
     from pathlib import Path
@@ -158,6 +186,12 @@ def test_holding_back_the_cross_year_rows_reaches_the_whole_lps_optimum_on_dln(
     gap = np.minimum(np.abs(activity - arrays["row_lower"]), np.abs(activity - arrays["row_upper"]))
     assert np.all(gap[priced] <= 1e-6 * scale[priced])
     assert np.all(sol.row_dual[np.setdiff1d(solver._waiting, solver.chains.rows)] == 0)
+    # and a column with a reduced cost is at one of its own bounds in the LP (not at a bound
+    # HiGHS held for a row: those pass their reduced costs back to the rows)
+    x = sol.col_value
+    off = np.minimum(np.abs(x - arrays["col_lower"]), np.abs(x - arrays["col_upper"]))
+    reduced = np.abs(sol.col_dual) > 1e-9 * np.abs(arrays["col_cost"]).max()
+    assert np.all(off[reduced] <= 1e-6 * (1.0 + np.abs(x[reduced])))
     report = verify(Allocation(inputs, lp, sol).detail, inputs, sol.objective)
     assert report.ok, str(report)
     # after a budget cut the model is rebuilt and solved cold (faster at the scale where rows
