@@ -3,7 +3,8 @@
 `Solver` builds the LP once and keeps the `Highs` object. `update(new_inputs)` re-runs the
 pure formulation, compares it with what HiGHS holds, and pushes only what changed (costs,
 bounds, coefficients), so HiGHS re-solves from the previous basis without a rebuild. A change
-of structure (a rule switched on or off, other ICBs, other years) rebuilds instead.
+of structure (a rule switched on or off, other ICBs, other years) rebuilds instead, and so
+does any change to a model whose cross-year rows are held back (below).
 
 Rows with a single entry (the universal floor on one service, its first year's growth) are
 held by HiGHS as bounds on that column, and each service's growth rows summed over its years
@@ -19,7 +20,7 @@ row holds. The answer is the optimum of the whole LP (a relaxation's optimum tha
 every row). A row never added has a shadow price of zero, which is exact, unless it is part
 of a service's growth chain whose bound binds (`held.Chains` gives it its share). With
 every year tied to the next through one national budget, England's five-year LP is solved
-this way in minutes rather than not at all (benchmarks/README.md).
+this way in under a minute; as one whole LP it had not finished in ten (benchmarks/README.md).
 
 Solver outcomes are data: `Solution.status` is one of optimal, infeasible, unbounded,
 time_limit or error, never an exception.
@@ -422,7 +423,7 @@ class Solver:
         The first rounds settle most of the cross-year plan; after them each round adds a
         few hundred rows and costs over a second of HiGHS set-up at England scale, however
         few. Holding every remaining row then costs one re-solve from a near-optimal basis
-        (England five-year: 57 s against 69 s, benchmarks/README.md).
+        (England five-year: 55 s against 69 s, benchmarks/README.md).
         """
         activity = self._waiting_activity(col_value)
         lower = self._arrays["row_lower"][self._waiting]
