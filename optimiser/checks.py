@@ -127,13 +127,16 @@ def verify(detail: pd.DataFrame, inputs: ModelInputs,
 
     if policy.on("workforce_limit") and len(inputs.workforce_wte):
         scope = pcn_level.map(inputs.scope_of_pcn).to_numpy()
+        iid = g.index.get_level_values("intervention_id")
+        need_of = {}  # staff group: WTE needed by (year, scope), computed once per group
         lhs, rhs = [], []
         for (group, s), available in inputs.workforce_wte.iterrows():
-            per = g.index.get_level_values("intervention_id").map(
-                inputs.wte_per_person[group]).to_numpy()
-            need = pd.Series(g["people_reached"].to_numpy() * per * (scope == s),
-                             index=g.index).groupby(level="year").sum().reindex(years)
-            lhs.append(need.to_numpy())
+            if group not in need_of:
+                per = iid.map(inputs.wte_per_person[group]).to_numpy()
+                need_of[group] = pd.Series(g["people_reached"].to_numpy() * per).groupby(
+                    [year_level, scope]).sum()
+            need = need_of[group]
+            lhs.append(np.array([need.get((y, s), 0.0) for y in years]))
             rhs.append(available.reindex(years).to_numpy())
         checks.append(_check("workforce_limit: WTE needed within WTE available",
                              np.concatenate(lhs), np.concatenate(rhs)))

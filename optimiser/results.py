@@ -300,7 +300,10 @@ class Allocation:
                                                 frame["lower"])))
         frame["binding"] = (np.abs(frame["shadow_price"]) > 1e-7) & (
             frame["slack"] <= 1e-6 * scale)
-        frame["in_words"] = [self._words(row) for row in frame.itertuples(index=False)]
+        frame["in_words"] = ""  # a row without a shadow price has nothing to say
+        priced = np.abs(frame["shadow_price"].to_numpy()) > 1e-7
+        frame.loc[priced, "in_words"] = [self._words(row)
+                                         for row in frame[priced].itertuples(index=False)]
         return frame
 
     @cached_property

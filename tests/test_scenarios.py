@@ -82,3 +82,32 @@ def test_run_writes_allocation_and_manifest(tmp_path):
     assert len(manifest["input_digest"]) == 16
     header = (manifest_path.parent / "allocation.csv").read_text().splitlines()[0]
     assert header.startswith("year,pcn_code,intervention_id,priority_id")
+
+
+def test_the_verifier_names_a_broken_rule_and_by_how_much(solved):
+    """The verifier can fail: a core service below its floor, and one staff group in one ICB
+    needing 1 WTE more than is available, are each found (and the WTE by its size)."""
+    inputs, allocation = solved["base"]
+    detail = allocation.detail
+
+    def failed(tampered):
+        return {c.rule.split(":")[0]: c for c in verify(tampered, inputs).failures()}
+
+    core = inputs.interventions.index[inputs.interventions["tier"] == "core"]
+    row = detail.index[detail["intervention_id"].isin(core) & (detail["people_reached"] > 0)][0]
+    below = detail.copy()
+    below.loc[row, "people_reached"] = 0.0
+    assert "universal_core_offer" in failed(below)
+
+    year = inputs.years[-1]
+    (group, scope), available = next(iter(inputs.workforce_wte.iterrows()))
+    per = detail["intervention_id"].map(inputs.wte_per_person[group])
+    in_scope = (detail["year"] == year) & detail["pcn_code"].map(inputs.scope_of_pcn).eq(scope)
+    used = float((detail.loc[in_scope, "people_reached"] * per[in_scope]).sum())
+    row = detail.index[in_scope & (per > 0)][0]
+    more = detail.copy()
+    more.loc[row, "people_reached"] += (available[year] - used + 1.0) / per[row]
+    broken = failed(more)
+    assert "workforce_limit" in broken and "universal_core_offer" not in broken
+    assert broken["workforce_limit"].worst == pytest.approx(1.0, abs=0.01)
+    assert verify(detail, inputs).ok
