@@ -167,12 +167,13 @@ class Chains:
         own = arrays["col_upper"][self.now]
         bound = own.copy()  # B of each row's column, as the chains tighten it
         total = np.zeros(len(self.rows))
+        chained = np.zeros(len(self.rows), dtype=bool)
         for level in range(int(self.depth.max()) + 1 if len(self.rows) else 0):
             at = np.nonzero(self.depth == level)[0]
             before = self.prev[at]
             total[at] = u[at] + np.where(before >= 0, bound[np.maximum(before, 0)], 0.0)
-            bound[at] = np.minimum(own[at], total[at])
-        chained = total < own - TIGHTER * (1.0 + np.abs(own))
+            chained[at] = total[at] < own[at] - TIGHTER * (1.0 + np.abs(own[at]))
+            bound[at] = np.where(chained[at], total[at], own[at])
         return total, chained
 
     def held(self, arrays: dict) -> dict:
