@@ -3,6 +3,8 @@
     python benchmarks/run.py            DLN 5-year, England 1- and 5-year, then HiGHS options
                                         on DLN and England 5-year; writes benchmarks/results.md
     python benchmarks/run.py --quick    DLN only, printed (a smoke test)
+    python benchmarks/run.py --no-options   the cases only; results.md keeps the HiGHS options
+                                        tables of the last full run
 
 Each case runs in a fresh Python process, so that its peak memory (resource.getrusage
 ru_maxrss, which counts HiGHS's C++ allocations as well as Python's) is its own. In that
@@ -254,6 +256,19 @@ def machine() -> str:
             f"{os.getloadavg()[0]:.1f}")
 
 
+def kept_options(path: Path) -> list[str]:
+    """The HiGHS options tables of an earlier full run in `path`, kept by a --no-options run."""
+    old = path.read_text() if path.exists() else ""
+    start = old.find("HiGHS options on ")
+    if start < 0:
+        return []
+    said = old.find("The HiGHS options below")  # a paragraph saying when they were run
+    if 0 <= said < start:
+        return ["", *old[said:].rstrip("\n").splitlines()]
+    return ["", "The HiGHS options below are kept from an earlier full run; this run used "
+            "`--no-options`.", "", *old[start:].rstrip("\n").splitlines()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="DLN only, printed")
@@ -292,9 +307,11 @@ def main() -> None:
             lines += ["", f"HiGHS options on {case} (cold build and solve, median of "
                       f"{repeats}; HiGHS time limit {limit} s):", "", *options_table(tried)]
 
+    output = args.output or (None if args.quick else HERE / "results.md")
+    if args.no_options and output is not None:
+        lines += kept_options(output)
     text = "\n".join(lines) + "\n"
     print(text)
-    output = args.output or (None if args.quick else HERE / "results.md")
     if output is not None:
         output.write_text("# Benchmark results\n\nWritten by `python benchmarks/run.py`; "
                           "see README.md for what each column means.\n\n" + text)
