@@ -130,8 +130,9 @@ class Chains:
 
     @classmethod
     def of(cls, lp: LinearProgram, entries: tuple[np.ndarray, np.ndarray, np.ndarray],
-           family: str = "mobilisation") -> Chains:
-        """The chains of `family`'s rows; none if any row is not of the growth form."""
+           arrays: dict, family: str = "mobilisation") -> Chains:
+        """The chains of `family`'s rows (`entries` and `arrays` are the LP's); none if any
+        row is not of the growth form."""
         none = cls.none()
         block = lp.rows.get(family)
         if block is None or not block.size:
@@ -144,7 +145,7 @@ class Chains:
         now[local[vals == 1.0]] = cols[vals == 1.0]
         before[local[vals == -1.0]] = cols[vals == -1.0]
         count = np.bincount(local, minlength=n)
-        lower = lp.arrays()["row_lower"][block.start:block.stop]
+        lower = arrays["row_lower"][block.start:block.stop]
         if np.any(now < 0) or np.any(count != 1 + (before >= 0)) or np.any(np.isfinite(lower)):
             return none
         row_of_col = np.full(lp.num_col, -1)

@@ -92,20 +92,17 @@ class Solution:
         return self.status == "optimal"
 
 
-def to_highs_lp(lp: LinearProgram, singletons: Singletons | None = None,
+def to_highs_lp(lp: LinearProgram, held: dict | None = None,
                 rows: np.ndarray | None = None) -> highspy.HighsLp:
-    """The LP as HiGHS holds it: with `singletons`, those rows as column bounds; with `rows`,
-    only those LP rows (in that order; by default every row that is not a singleton)."""
-    arrays = lp.arrays()
+    """The LP as HiGHS holds it: with `held`, those arrays' costs and bounds (column bounds
+    tightened by rows held as bounds, `held.Singletons` and `held.Chains`); with `rows`,
+    only those LP rows, in that order."""
+    arrays = lp.arrays() if held is None else held
     matrix = lp.matrix()
-    if singletons is not None:
-        arrays = singletons.held(arrays, lp.entries()[2])
-        if rows is None:
-            rows = np.nonzero(singletons.keep)[0]
-    if rows is not None:
-        matrix = matrix.tocsr()[rows].tocsc()
-    else:
+    if rows is None:
         rows = np.arange(lp.num_row)
+    else:
+        matrix = matrix.tocsr()[rows].tocsc()
     return highs_model(matrix, arrays["col_cost"], arrays["col_lower"], arrays["col_upper"],
                        arrays["row_lower"][rows], arrays["row_upper"][rows],
                        lp.objective_offset)
@@ -176,15 +173,12 @@ class Solver:
         waiting = self._may_wait() & self.singletons.keep
         # the chains' bounds help only while the growth rows wait (with every row held they
         # are redundant, and DLN solves 5-10% slower with them)
-        self.chains = Chains.of(self.lp, self._entries) if waiting.any() else Chains.none()
+        self.chains = Chains.of(self.lp, self._entries, self._arrays) if waiting.any() \
+            else Chains.none()
         self._held = self._bounds(self._arrays, self._entries[2], self.singletons)
         self._set_rows(np.nonzero(self.singletons.keep & ~waiting)[0], np.nonzero(waiting)[0])
         self.highs = new_highs(self.options)
-        held = self._held
-        self.highs.passModel(highs_model(
-            self.lp.matrix().tocsr()[self._rows].tocsc(), held["col_cost"], held["col_lower"],
-            held["col_upper"], held["row_lower"][self._rows], held["row_upper"][self._rows],
-            self.lp.objective_offset))
+        self.highs.passModel(to_highs_lp(self.lp, self._held, self._rows))
         self.build_seconds = time.perf_counter() - start
         self._cross_matrix = None
         self._solved_once = False
@@ -331,9 +325,11 @@ class Solver:
             row_dual[self._rows] = sol.row_dual
             if len(self._waiting):
                 row_value[self._waiting] = self._waiting_activity(col_value)
-            row_dual, col_dual = self.chains.expand(
-                self.singletons.held(self._arrays, self._entries[2]), col_value,
-                np.asarray(sol.col_dual), row_dual)
+            col_dual = np.asarray(sol.col_dual)
+            if len(self.chains.rows):  # bounds held before the chains', then the chains'
+                row_dual, col_dual = self.chains.expand(
+                    self.singletons.held(self._arrays, self._entries[2]), col_value, col_dual,
+                    row_dual)
             row_value, row_dual, col_dual = self.singletons.expand(
                 self._arrays, self._entries[2], col_value, col_dual, row_value, row_dual)
             return Solution(

@@ -37,7 +37,7 @@ def test_labels_of_different_lengths_are_refused():
         LinearProgram().add_vars("x", {"year": np.arange(3), "pcn": np.array(["P"])})
 
 
-# ---- singleton rows held as column bounds (optimiser.solve.Singletons) ---------------------
+# ---- rows held as column bounds (optimiser.held: Singletons, Chains) -----------------------
 
 
 def hand_lp() -> LinearProgram:
@@ -63,7 +63,8 @@ def solve_held(lp: LinearProgram):
 
     singletons = Singletons.of(lp.num_row, lp.entries())
     h = new_highs(SolveOptions())
-    h.passModel(to_highs_lp(lp, singletons))
+    held = singletons.held(lp.arrays(), lp.entries()[2])
+    h.passModel(to_highs_lp(lp, held, np.nonzero(singletons.keep)[0]))
     h.run()
     sol = h.getSolution()
     row_value, row_dual = np.zeros(lp.num_row), np.zeros(lp.num_row)
@@ -108,7 +109,7 @@ def test_growth_chains_sum_the_rows_year_by_year_and_refuse_other_shapes():
     from optimiser.held import Chains
 
     lp = growth_lp()
-    chains = Chains.of(lp, lp.entries())
+    chains = Chains.of(lp, lp.entries(), lp.arrays())
     assert list(chains.prev) == [-1, 0, 1] and list(chains.depth) == [0, 1, 2]
     total, chained = chains.implied(lp.arrays())
     assert list(total) == [2.0, 5.0, 9.0] and list(chained) == [True, True, False]
@@ -119,7 +120,7 @@ def test_growth_chains_sum_the_rows_year_by_year_and_refuse_other_shapes():
     row_dual, col_dual = chains.expand(lp.arrays(), x, np.array([1.0, 1.0, 1.0]), np.zeros(3))
     assert list(row_dual) == [2.0, 1.0, 0.0] and list(col_dual) == [0.0, 0.0, 1.0]
     other = growth_lp(2.0)  # 2 y1 - y0 <= 3 is not a growth row: no chains at all
-    assert not len(Chains.of(other, other.entries()).rows)
+    assert not len(Chains.of(other, other.entries(), other.arrays()).rows)
 
 
 def test_dln_solution_satisfies_the_full_lps_optimality_conditions():
