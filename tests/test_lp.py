@@ -233,3 +233,30 @@ def test_a_long_lived_solver_does_not_run_out_of_time():
         if solver.highs.getRunTime() > limit + 1.0:  # more than the limit in all
             break
     assert solver.highs.getRunTime() > limit + 1.0
+
+
+def test_warm_resolves_price_with_devex_from_the_last_basis():
+    """A cold solve prices with dual steepest edge; warm re-solves switch to Devex, which
+    means clearing HiGHS's solver, so the last basis must be given back: the re-solve after a
+    2% budget change takes a small share of the cold solve's iterations and reaches the cold
+    optimum."""
+    from pathlib import Path
+
+    from optimiser import Solver, load_model
+    from optimiser.solve import DEVEX
+
+    inputs = load_model(Path(__file__).parents[1] / "models" / "dln_base.toml")
+    solver = Solver(inputs)
+    cold = solver.solve()
+
+    def pricing() -> int:
+        value = solver.highs.getOptionValue("simplex_dual_edge_weight_strategy")
+        return value[1] if isinstance(value, tuple) else value  # highspy: (status, value)
+
+    assert pricing() == -1  # HiGHS's default: it chooses (dual steepest edge here)
+    changed = inputs.with_policy(gbp_per_head=tuple(b * 1.02 for b in inputs.policy.gbp_per_head))
+    assert solver.update(changed) == "warm"
+    warm = solver.solve()
+    assert pricing() == DEVEX
+    assert warm.warm and 0 < warm.iterations < cold.iterations / 5
+    assert warm.objective == pytest.approx(Solver(changed).solve().objective, rel=1e-9)
