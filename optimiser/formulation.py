@@ -303,24 +303,24 @@ def workforce_limit(lp: LinearProgram, lay: Layout, b: dict) -> None:
     t = np.repeat(np.arange(lay.T), lay.M)
     m = np.tile(np.arange(lay.M), lay.T)
     x_pos = b["y"].positions()
+    n_keys = len(available.index)
     row_of = {key: j for j, key in enumerate(available.index)}
-    n_keys = len(row_of)
+    scope_codes, pair_scope = np.unique(scope_of.astype(str), return_inverse=True)
     rows, cols, vals = [], [], []
     for group in available.index.get_level_values(0).unique():
         per_person = wte[group].to_numpy()[lay.iv_pos]
         uses = per_person[m] > 0
         if not uses.any():
             continue
-        keys = list(zip([group] * lay.M, scope_of, strict=True))
-        key_row = np.array([row_of.get(key, -1) for key in keys])
+        # the workforce row of each PCN pair's scope: -1 when no WTE is given for it
+        key_row = np.array([row_of.get((group, c), -1) for c in scope_codes])[pair_scope]
         ok = uses & (key_row[m] >= 0)
         rows.append(t[ok] * n_keys + key_row[m[ok]])
         cols.append(x_pos[ok])
         vals.append(per_person[m[ok]])
-    index = pd.DataFrame(
-        [(y, g, s) for y in inputs.years for (g, s) in available.index],
-        columns=["year", "staff_group", "scope"],
-    )
+    groups, scopes = (available.index.get_level_values(j).to_numpy() for j in (0, 1))
+    index = {"year": np.repeat(np.array(inputs.years), n_keys),
+             "staff_group": np.tile(groups, lay.T), "scope": np.tile(scopes, lay.T)}
     upper = available.to_numpy().T.reshape(-1)  # year-major, matching index order
     lp.add_rows("workforce_limit", index,
                 np.concatenate(rows) if rows else np.zeros(0, np.int64),
@@ -370,36 +370,44 @@ def enhanced_support_uplift(lp: LinearProgram, lay: Layout, b: dict) -> None:
                 groups.append((c, r, others, needy))
     if not groups:
         return
-    G = len(groups)
-    avg_index = pd.DataFrame(
-        [(y, c, PRIORITIES[r]) for y in inputs.years for (c, r, _, _) in groups],
-        columns=["year", "icb", "priority"])
-    avg = lp.add_vars("others_spend_per_eligible", avg_index,
+    G, T = len(groups), lay.T
+    years = np.array(inputs.years)
+    g_r = np.array([r for (_c, r, _o, _n) in groups])
+    avg = lp.add_vars("others_spend_per_eligible",
+                      {"year": np.repeat(years, G), "icb": np.tile([c for c, *_ in groups], T),
+                       "priority": np.tile(np.array(PRIORITIES)[g_r], T)},
                       meaning="£ per eligible person on a priority in the ICB's other PCNs")
     sp_start = b["sp"].start
-    rows, cols, vals = [], [], []
-    up_rows, up_cols, up_vals, up_labels = [], [], [], []
-    n_up = 0
+
+    def spend(ti: np.ndarray, p: np.ndarray, r: np.ndarray) -> np.ndarray:
+        return sp_start + (ti * P + p) * R + r  # the column sp[t, p, r]
+
+    # each group's other PCNs (o_) and higher-need PCNs (n_), for one year, then every year
+    o_g = np.repeat(np.arange(G), [len(o) for (_c, _r, o, _n) in groups])
+    o_p = np.concatenate([o for (_c, _r, o, _n) in groups])
+    n_g = np.repeat(np.arange(G), [len(n) for (_c, _r, _o, n) in groups])
+    n_p = np.concatenate([n for (_c, _r, _o, n) in groups])
+    N = len(n_p)
+    others_cohort = np.array([cohort[o, r].sum() for (_c, r, o, _n) in groups])
+    ti_g, g = np.repeat(np.arange(T), G), np.tile(np.arange(G), T)
+    ti_o, go = np.repeat(np.arange(T), len(o_p)), np.tile(o_g, T)
+    lp.add_rows("define_others_spend_per_eligible", avg.labels,
+                np.concatenate([ti_g * G + g, ti_o * G + go]),
+                np.concatenate([avg.start + ti_g * G + g,
+                                spend(ti_o, np.tile(o_p, T), g_r[go])]),
+                np.concatenate([np.tile(others_cohort, T), -np.ones(len(ti_o))]),
+                0.0, 0.0, "average spend per eligible person in the ICB's other PCNs")
+    ti_n, gn, pn = np.repeat(np.arange(T), N), np.tile(n_g, T), np.tile(n_p, T)
     uplift = 1.0 + inputs.policy.enhanced_uplift
-    for ti, year in enumerate(inputs.years):
-        for g, (_c, r, others, needy) in enumerate(groups):
-            row = ti * G + g
-            a_col = avg.start + row
-            rows += [np.array([row]), np.full(len(others), row)]
-            cols += [np.array([a_col]), sp_start + (ti * P + others) * R + r]
-            vals += [np.array([cohort[others, r].sum()]), -np.ones(len(others))]
-            for p in needy:
-                up_rows += [n_up, n_up]
-                up_cols += [sp_start + (ti * P + p) * R + r, a_col]
-                up_vals += [1.0, -uplift * cohort[p, r]]
-                up_labels.append((year, inputs.pcns.index[p], PRIORITIES[r]))
-                n_up += 1
-    lp.add_rows("define_others_spend_per_eligible", avg_index, np.concatenate(rows),
-                np.concatenate(cols), np.concatenate(vals), 0.0, 0.0,
-                "average spend per eligible person in the ICB's other PCNs")
     lp.add_rows("enhanced_support_uplift",
-                pd.DataFrame(up_labels, columns=["year", "pcn", "priority"]),
-                np.array(up_rows), np.array(up_cols), np.array(up_vals), 0.0, INF,
+                {"year": years[ti_n], "pcn": inputs.pcns.index.to_numpy()[pn],
+                 "priority": np.array(PRIORITIES)[g_r[gn]]},
+                np.repeat(np.arange(T * N), 2),  # two entries a row: own spend, others' average
+                np.column_stack([spend(ti_n, pn, g_r[gn]),
+                                 avg.start + ti_n * G + gn]).reshape(-1),
+                np.column_stack([np.ones(T * N),
+                                 -uplift * cohort[pn, g_r[gn]]]).reshape(-1),
+                0.0, INF,
                 "higher-need PCN spend per eligible >= (1+uplift) x others' average")
 
 
