@@ -44,6 +44,8 @@ Constraints: one function per family below, each with its inequality in the docs
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
@@ -101,6 +103,44 @@ def discount(inputs: ModelInputs) -> np.ndarray:
     return (1.0 + inputs.policy.discount_rate) ** -np.arange(len(inputs.years), dtype=float)
 
 
+def objective(lay: Layout) -> np.ndarray:
+    """The objective's coefficient of each x[t,p,i,k] (the only columns with one)."""
+    inputs = lay.inputs
+    t, m, k = lay.tmk()
+    marginal = np.asarray(inputs.policy.marginal_effect)
+    value = outcome_value_per_person(inputs).to_numpy()[lay.pcn_pos, lay.iv_pos]
+    return discount(inputs)[t] * value[m] * marginal[k] - TIE_BREAK_PER_GBP * lay.cost[m]
+
+
+# Policy fields read only by `objective` (or by nothing in the LP): a change to these alone
+# leaves every row and bound as it was (`reformulate`). tests/test_lp.py changes each one and
+# compares with `formulate`.
+OBJECTIVE_ONLY = frozenset({"qaly_gbp", "activity_gbp", "cash_releasing_share",
+                            "priority_weight", "quintile_weight", "discount_rate",
+                            "name", "description", "scenario"})
+
+
+def reformulate(lp: LinearProgram, before: ModelInputs, after: ModelInputs) -> LinearProgram:
+    """The LP for `after`, given `lp` formulated for `before`: when only objective weights
+    changed, `lp` with new objective coefficients (a weight slider in the app re-solves
+    without building every row again); otherwise `formulate(after)`."""
+    changed = {f.name for f in dataclasses.fields(before.policy)
+               if getattr(before.policy, f.name) != getattr(after.policy, f.name)}
+    if not changed <= OBJECTIVE_ONLY or not all(
+            _same(getattr(before, f.name), getattr(after, f.name))
+            for f in dataclasses.fields(ModelInputs) if f.name != "policy"):
+        return formulate(after)
+    cost = list(lp.col_cost)
+    cost[list(lp.columns).index("reached")] = objective(Layout(after))
+    return dataclasses.replace(lp, col_cost=cost)
+
+
+def _same(a, b) -> bool:
+    """The same table (the app re-derives the small workforce table on every change)."""
+    return a is b or (isinstance(a, pd.DataFrame) and isinstance(b, pd.DataFrame)
+                      and a.equals(b)) or (isinstance(a, str) and a == b)
+
+
 def formulate(inputs: ModelInputs) -> LinearProgram:
     """The LP for these inputs. Pure: no files, no solver, no globals."""
     lp = LinearProgram()
@@ -113,14 +153,11 @@ def formulate(inputs: ModelInputs) -> LinearProgram:
     # ---- variables -----------------------------------------------------------------------
     t, m, k = lay.tmk()
     shares = np.asarray(policy.tranche_shares)
-    marginal = np.asarray(policy.marginal_effect)
-    value = outcome_value_per_person(inputs).to_numpy()[lay.pcn_pos, lay.iv_pos]
-    cost = discount(inputs)[t] * value[m] * marginal[k] - TIE_BREAK_PER_GBP * lay.cost[m]
     x = lp.add_vars(
         "reached",
         {"year": years[t], "pcn": pcn_codes[lay.pcn_pos[m]],
          "intervention": iv_ids[lay.iv_pos[m]], "tranche": k + 1},
-        lower=0.0, upper=shares[k] * lay.E[m], cost=cost,
+        lower=0.0, upper=shares[k] * lay.E[m], cost=objective(lay),
         meaning="people reached in a response tranche",
     )
     tm = np.repeat(np.arange(lay.T), lay.M)

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .formulation import formulate
+from .formulation import formulate, reformulate
 from .held import Chains, Singletons
 from .inputs import ModelInputs
 from .lp import LinearProgram
@@ -223,7 +223,7 @@ class Solver:
         cut: 108 s warm, 57 s cold; 16 ICBs: 13.0 s and 10.6 s).
         """
         start = time.perf_counter()
-        lp = formulate(inputs)
+        lp = reformulate(self.lp, self.inputs, inputs)
         if lp.structure_key() != self._key or len(self._cross_year):
             self._build(inputs, lp)
             return "rebuilt"

@@ -260,3 +260,93 @@ def test_warm_resolves_price_with_devex_from_the_last_basis():
     assert pricing() == DEVEX
     assert warm.warm and 0 < warm.iterations < cold.iterations / 5
     assert warm.objective == pytest.approx(Solver(changed).solve().objective, rel=1e-9)
+
+
+def objective_only_changes(policy) -> dict:
+    """A change to each policy field that `reformulate` treats as touching the objective only."""
+    from optimiser.formulation import OBJECTIVE_ONLY
+
+    changes = {
+        "qaly_gbp": policy.qaly_gbp * 1.25,
+        "activity_gbp": {"nel_avoided": 4000.0},
+        "cash_releasing_share": policy.cash_releasing_share / 2,
+        "priority_weight": {**policy.priority_weight, "frailty": 2.0},
+        "quintile_weight": (1.5, 1.3, 1.15, 1.05, 1.0),
+        "discount_rate": policy.discount_rate + 0.02,
+        "name": "renamed",
+        "description": "described",
+        "scenario": "another",
+    }
+    assert set(changes) == OBJECTIVE_ONLY  # a field added to the set needs a change here
+    return changes
+
+
+def assert_same_lp(a: LinearProgram, b: LinearProgram) -> None:
+    def sizes(blocks: dict) -> list:
+        return [(name, block.size) for name, block in blocks.items()]
+
+    assert sizes(a.columns) == sizes(b.columns) and sizes(a.rows) == sizes(b.rows)
+    for name, array in a.arrays().items():
+        np.testing.assert_array_equal(array, b.arrays()[name], err_msg=name)
+    for x, y in zip(a.entries(), b.entries(), strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+@pytest.fixture(scope="module")
+def rich_dln():
+    """DLN with invest-to-save and an activity target, so risk and marginal effects enter rows."""
+    from pathlib import Path
+
+    from optimiser import load_model
+    from optimiser.policy import ActivityTarget
+
+    inputs = load_model(Path(__file__).parents[1] / "models" / "dln_base.toml", "invest_to_save")
+    return inputs.with_policy(activity_targets=(
+        ActivityTarget("nel_avoided", inputs.years[-1], 100.0),))
+
+
+def test_an_objective_weight_change_keeps_every_row_and_gives_formulates_lp(rich_dln):
+    """`reformulate` skips re-building rows only for fields that touch the objective alone:
+    for each, its LP must be exactly what `formulate` builds, and only costs may differ."""
+    from optimiser.formulation import formulate, reformulate
+
+    base = formulate(rich_dln)
+    assert "define_avoided_cash" in base.rows and "activity_target" in base.rows
+    for field, value in objective_only_changes(rich_dln.policy).items():
+        changed = rich_dln.with_policy(**{field: value})
+        quick = reformulate(base, rich_dln, changed)
+        assert quick.rows is base.rows, field  # the rows were not built again
+        assert_same_lp(quick, formulate(changed))
+        if field not in {"name", "description", "scenario"}:
+            assert not np.array_equal(quick.arrays()["col_cost"], base.arrays()["col_cost"])
+
+
+def test_a_change_that_moves_rows_formulates_again(rich_dln):
+    """The risk columns set the objective and also the avoided activity in the invest-to-save
+    and activity-target rows: a change there must build the LP again."""
+    from optimiser.formulation import formulate, reformulate
+
+    base = formulate(rich_dln)
+    changed = rich_dln.with_policy(risk_columns={**rich_dln.policy.risk_columns,
+                                                 "nel_avoided": "need_overall_eng"})
+    quick = reformulate(base, rich_dln, changed)
+    assert quick.rows is not base.rows
+    assert_same_lp(quick, formulate(changed))
+    assert not np.array_equal(quick.entries()[2], base.entries()[2])  # rows did change
+
+
+def test_an_objective_change_after_a_workforce_change_keeps_the_rows(rich_dln):
+    """The app applies every changed control to the base model, so after a workforce change
+    each later change derives the workforce table again: equal tables still count as the
+    same, and different ones do not."""
+    from optimiser.formulation import formulate, reformulate
+
+    fewer = rich_dln.with_policy(deployable_share=rich_dln.policy.deployable_share * 0.9)
+    base = formulate(fewer)
+    again = fewer.with_policy(deployable_share=fewer.policy.deployable_share, qaly_gbp=30000.0)
+    assert again.workforce_wte is not fewer.workforce_wte  # derived again, equal
+    quick = reformulate(base, fewer, again)
+    assert quick.rows is base.rows
+    assert_same_lp(quick, formulate(again))
+    other = fewer.with_policy(deployable_share=0.5, qaly_gbp=30000.0)
+    assert reformulate(base, fewer, other).rows is not base.rows
