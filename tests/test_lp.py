@@ -154,7 +154,7 @@ def test_holding_back_the_cross_year_rows_reaches_the_whole_lps_optimum_on_dln(
     from pathlib import Path
 
     from optimiser import Allocation, Solver, load_model, verify
-    from optimiser.solve import SolveOptions
+    from optimiser.solve import DEVEX, SolveOptions
 
     if hold_the_rest is not None:  # None: as shipped
         monkeypatch.setattr(sys.modules["optimiser.solve"], "HOLD_THE_REST", hold_the_rest)
@@ -168,6 +168,8 @@ def test_holding_back_the_cross_year_rows_reaches_the_whole_lps_optimum_on_dln(
     sol = solver.solve()
     assert sol.optimal and whole.optimal
     assert sol.rounds > 1  # the first optimum broke some cross-year rows
+    # rounds after the first run of the whole model re-solve from its basis, with Devex
+    assert (dual_pricing(solver.highs) == DEVEX) == (sol.rounds > 2)
     if hold_the_rest is None:
         assert solver.waiting_rows == 0  # DLN breaks few rows: the rest were added at once
     else:
@@ -235,6 +237,11 @@ def test_a_long_lived_solver_does_not_run_out_of_time():
     assert solver.highs.getRunTime() > limit + 1.0
 
 
+def dual_pricing(highs) -> int:
+    value = highs.getOptionValue("simplex_dual_edge_weight_strategy")
+    return value[1] if isinstance(value, tuple) else value  # highspy 1.15: (status, value)
+
+
 def test_warm_resolves_price_with_devex_from_the_last_basis():
     """A cold solve prices with dual steepest edge; warm re-solves switch to Devex, which
     means clearing HiGHS's solver, so the last basis must be given back: the re-solve after a
@@ -248,16 +255,11 @@ def test_warm_resolves_price_with_devex_from_the_last_basis():
     inputs = load_model(Path(__file__).parents[1] / "models" / "dln_base.toml")
     solver = Solver(inputs)
     cold = solver.solve()
-
-    def pricing() -> int:
-        value = solver.highs.getOptionValue("simplex_dual_edge_weight_strategy")
-        return value[1] if isinstance(value, tuple) else value  # highspy: (status, value)
-
-    assert pricing() == -1  # HiGHS's default: it chooses (dual steepest edge here)
+    assert dual_pricing(solver.highs) == -1  # HiGHS's default: it chooses (steepest edge)
     changed = inputs.with_policy(gbp_per_head=tuple(b * 1.02 for b in inputs.policy.gbp_per_head))
     assert solver.update(changed) == "warm"
     warm = solver.solve()
-    assert pricing() == DEVEX
+    assert dual_pricing(solver.highs) == DEVEX
     assert warm.warm and 0 < warm.iterations < cold.iterations / 5
     assert warm.objective == pytest.approx(Solver(changed).solve().objective, rel=1e-9)
 
