@@ -352,3 +352,24 @@ def test_an_objective_change_after_a_workforce_change_keeps_the_rows(rich_dln):
     assert_same_lp(quick, formulate(again))
     other = fewer.with_policy(deployable_share=0.5, qaly_gbp=30000.0)
     assert reformulate(base, fewer, other).rows is not base.rows
+
+
+@pytest.mark.parametrize("threads, target", [(1, False), (2, True)])
+def test_the_years_solved_apart_in_chains_reach_the_whole_lps_optimum(threads, target):
+    """Row generation starts from the years solved apart, each from the basis of the year
+    before it in its chain (one chain on one thread; forward and backward on two). A year
+    whose LP has another shape (an activity target in the last year only) starts cold."""
+    from pathlib import Path
+
+    from optimiser import Solver, load_model
+    from optimiser.policy import ActivityTarget
+    from optimiser.solve import SolveOptions
+
+    inputs = load_model(Path(__file__).parents[1] / "models" / "dln_base.toml")
+    if target:
+        inputs = inputs.with_policy(activity_targets=(
+            ActivityTarget("nel_avoided", inputs.years[-1], 100.0),))
+    lazy = Solver(inputs, SolveOptions(cross_year_rows="lazy", threads=threads)).solve()
+    whole = Solver(inputs).solve()
+    assert lazy.optimal and lazy.rounds > 1
+    assert lazy.objective == pytest.approx(whole.objective, rel=1e-9)
