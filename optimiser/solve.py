@@ -1,10 +1,12 @@
 """The only code that talks to a solver: HiGHS through highspy.
 
 `Solver` builds the LP once and keeps the `Highs` object. `update(new_inputs)` re-runs the
-pure formulation, compares it with what HiGHS holds, and pushes only what changed (costs,
-bounds, coefficients), so HiGHS re-solves from the previous basis without a rebuild. A change
-of structure (a rule switched on or off, other ICBs, other years) rebuilds instead, and so
-does any change to a model whose cross-year rows are held back (below).
+pure formulation (only the objective, when only weights changed), compares it with what HiGHS
+holds, and pushes only what changed (costs, bounds, coefficients), so HiGHS re-solves from the
+previous basis without a rebuild, pricing with Devex rather than steepest edge, which pays
+only over long solves. A change of structure (a rule switched on or off, other ICBs, other
+years) rebuilds instead, and so does any change to a model whose cross-year rows are held
+back (below).
 
 Rows with a single entry (the universal floor on one service, its first year's growth) are
 held by HiGHS as bounds on that column, and each service's growth rows summed over its years
@@ -372,9 +374,10 @@ class Solver:
 
     def _solve_years_apart(self) -> tuple | None:
         """Without its cross-year rows the LP falls apart into one LP per year: solve those
-        side by side and return (column values, column and row basis, iterations) for the
-        rows HiGHS holds, to start the whole LP from. None when the years are still tied
-        (invest-to-save) or a year is not solved to optimality (the whole LP then says why).
+        in chains side by side (each year from its neighbour's basis) and return (column
+        values, column and row basis, iterations) for the rows HiGHS holds, to start the
+        whole LP from. None when the years are still tied (invest-to-save) or a year is not
+        solved to optimality (the whole LP then says why).
         """
         years = {year: t for t, year in enumerate(self.inputs.years)}
         col_year = np.empty(self.lp.num_col, dtype=np.int64)
