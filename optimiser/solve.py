@@ -367,6 +367,8 @@ class Solver:
         """
         h = self.highs
         basis = h.getBasis()
+        if not basis.valid:  # none after an infeasible run: this run starts cold, as it was
+            return
         h.setOptionValue("simplex_dual_edge_weight_strategy", DEVEX)
         h.clearSolver()
         h.setBasis(basis)

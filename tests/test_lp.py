@@ -373,3 +373,21 @@ def test_the_years_solved_apart_in_chains_reach_the_whole_lps_optimum(threads, t
     whole = Solver(inputs).solve()
     assert lazy.optimal and lazy.rounds > 1
     assert lazy.objective == pytest.approx(whole.objective, rel=1e-9)
+
+
+def test_after_an_infeasible_solve_the_next_starts_cold_with_steepest_edge():
+    """An infeasible run leaves no basis to re-solve from: the next solve keeps HiGHS's
+    default pricing (a cold solve) and reaches the cold optimum."""
+    from pathlib import Path
+
+    from optimiser import Solver, load_model
+
+    inputs = load_model(Path(__file__).parents[1] / "models" / "dln_base.toml")
+    short = inputs.with_policy(gbp_per_head=tuple(b * 0.3 for b in inputs.policy.gbp_per_head))
+    solver = Solver(short)
+    assert solver.solve().status == "infeasible"
+    assert solver.update(inputs) == "warm"
+    again = solver.solve()
+    assert dual_pricing(solver.highs) == -1
+    assert again.optimal
+    assert again.objective == pytest.approx(Solver(inputs).solve().objective, rel=1e-9)
