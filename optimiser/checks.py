@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .inputs import ModelInputs
-from .schemas import OUTCOMES, PRIORITIES
+from .schemas import OUTCOMES
 
 ABS_TOL = 1e-4  # people or £
 REL_TOL = 1e-6
@@ -214,9 +214,10 @@ def _uplift_check(sp: pd.Series, inputs: ModelInputs) -> Check:
     icb = inputs.pcns["icb_code"]
     uplift = 1.0 + inputs.policy.enhanced_uplift
     lhs, rhs = [], []
-    table = sp.unstack("priority").reindex(columns=list(PRIORITIES), fill_value=0.0).fillna(0.0)
+    table = sp.unstack("priority").reindex(columns=list(inputs.priority_ids),
+                                           fill_value=0.0).fillna(0.0)
     for year in inputs.years:
-        for r in PRIORITIES:
+        for r in inputs.priority_ids:
             spend = table.loc[year, r].reindex(inputs.pcns.index, fill_value=0.0)
             for c in icb.unique():
                 in_c = (icb == c) & (cohort[r] > 0)
@@ -238,7 +239,7 @@ def _objective_check(g: pd.DataFrame, inputs: ModelInputs, objective: float) -> 
     iid = g.index.get_level_values("intervention_id")
     weights = inputs.outcome_weight_gbp
     value = sum(weights[o] * g[o] for o in OUTCOMES)
-    value = value * iid.map(iv["priority_id"]).map(policy.priority_weight).to_numpy()
+    value = value * iid.map(iv["priority_id"]).map(inputs.priority_weight).to_numpy()
     value = value * pcn.map(inputs.equity_weight).to_numpy()
     year_pos = g.index.get_level_values("year").map({y: j for j, y in enumerate(inputs.years)})
     value = value * (1 + policy.discount_rate) ** -np.asarray(year_pos, dtype=float)

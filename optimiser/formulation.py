@@ -51,7 +51,7 @@ import pandas as pd
 
 from .inputs import ModelInputs
 from .lp import INF, LinearProgram, product
-from .schemas import OUTCOMES, PRIORITIES
+from .schemas import OUTCOMES
 
 TIE_BREAK_PER_GBP = 1e-6
 
@@ -72,12 +72,13 @@ class Layout:
         self.E = eligible[self.pcn_pos, self.iv_pos]
         iv = inputs.interventions
         self.cost = iv["cost_gbp"].to_numpy(dtype=float)[self.iv_pos]
-        prio_code = {r: j for j, r in enumerate(PRIORITIES)}
+        self.priorities = np.array(inputs.priority_ids)
+        prio_code = {r: j for j, r in enumerate(inputs.priority_ids)}
         self.prio_pos = iv["priority_id"].map(prio_code).to_numpy()[self.iv_pos]
         self.core = (iv["tier"] == "core").to_numpy()[self.iv_pos]
         self.enhanced = ~self.core
         self.n_pcn = len(inputs.pcns)
-        self.n_prio = len(PRIORITIES)
+        self.n_prio = len(self.priorities)
 
     def tmk(self):
         """Arrays (t, m, k) in column order."""
@@ -94,7 +95,7 @@ def outcome_value_per_person(inputs: ModelInputs) -> pd.DataFrame:
     weights = inputs.outcome_weight_gbp.reindex(list(OUTCOMES)).to_numpy()
     risk = inputs.risk[list(OUTCOMES)].to_numpy()  # P x O
     value = (risk * weights) @ effects.T  # P x I
-    pw = iv["priority_id"].map(inputs.policy.priority_weight).to_numpy(dtype=float)
+    pw = iv["priority_id"].map(inputs.priority_weight).to_numpy(dtype=float)
     value = value * pw[None, :] * inputs.equity_weight.to_numpy()[:, None]
     return pd.DataFrame(value, index=inputs.pcns.index, columns=iv.index)
 
@@ -168,7 +169,7 @@ def formulate(inputs: ModelInputs) -> LinearProgram:
          "intervention": iv_ids[lay.iv_pos[mm]]},
         lower=0.0, upper=lay.E[mm], meaning="people reached in all tranches",
     )
-    tp = product(year=years, pcn=pcn_codes, priority=list(PRIORITIES))
+    tp = product(year=years, pcn=pcn_codes, priority=lay.priorities)
     spend_priority = lp.add_vars("spend_priority", tp, meaning="£ spent on a priority in a PCN")
     tpc = product(year=years, pcn=pcn_codes)
     spend_pcn = lp.add_vars("spend_pcn", tpc, meaning="£ spent in a PCN")
@@ -302,7 +303,7 @@ def ring_fences(lp: LinearProgram, lay: Layout, b: dict) -> None:
     m = np.tile(np.arange(lay.M), lay.T)
     icb_of = inputs.pcns["icb_code"].to_numpy()[lay.pcn_pos]
     tier = np.where(lay.core, "core", "enhanced")
-    prio = np.array(PRIORITIES)[lay.prio_pos]
+    prio = lay.priorities[lay.prio_pos]
     rows, cols, vals, lo, hi, labels = [], [], [], [], [], []
     for f_idx, fence in enumerate(inputs.policy.ring_fences):
         keep = np.ones(lay.M, dtype=bool)
@@ -383,7 +384,7 @@ def universal_core_offer(lp: LinearProgram, lay: Layout, b: dict) -> None:
 
 
 def priority_cohort_array(lay: Layout) -> np.ndarray:
-    return lay.inputs.priority_cohort.reindex(columns=list(PRIORITIES)).to_numpy()  # P x R
+    return lay.inputs.priority_cohort.reindex(columns=lay.priorities).to_numpy()  # P x R
 
 
 def enhanced_support_uplift(lp: LinearProgram, lay: Layout, b: dict) -> None:
@@ -393,7 +394,7 @@ def enhanced_support_uplift(lp: LinearProgram, lay: Layout, b: dict) -> None:
     sp[t,p,r] - (1 + u) E[p,r] a[t,c(p),r] >= 0          for p in H_r, in ICB c          [£]
     """
     inputs = lay.inputs
-    flags = inputs.higher_need.reindex(columns=list(PRIORITIES)).to_numpy()  # P x R
+    flags = inputs.higher_need.reindex(columns=lay.priorities).to_numpy()  # P x R
     cohort = priority_cohort_array(lay)
     icb = inputs.pcns["icb_code"].to_numpy()
     R, P = lay.n_prio, lay.n_pcn
@@ -412,7 +413,7 @@ def enhanced_support_uplift(lp: LinearProgram, lay: Layout, b: dict) -> None:
     g_r = np.array([r for (_c, r, _o, _n) in groups])
     avg = lp.add_vars("others_spend_per_eligible",
                       {"year": np.repeat(years, G), "icb": np.tile([c for c, *_ in groups], T),
-                       "priority": np.tile(np.array(PRIORITIES)[g_r], T)},
+                       "priority": np.tile(lay.priorities[g_r], T)},
                       meaning="£ per eligible person on a priority in the ICB's other PCNs")
     sp_start = b["sp"].start
 
@@ -438,7 +439,7 @@ def enhanced_support_uplift(lp: LinearProgram, lay: Layout, b: dict) -> None:
     uplift = 1.0 + inputs.policy.enhanced_uplift
     lp.add_rows("enhanced_support_uplift",
                 {"year": years[ti_n], "pcn": inputs.pcns.index.to_numpy()[pn],
-                 "priority": np.array(PRIORITIES)[g_r[gn]]},
+                 "priority": lay.priorities[g_r[gn]]},
                 np.repeat(np.arange(T * N), 2),  # two entries a row: own spend, others' average
                 np.column_stack([spend(ti_n, pn, g_r[gn]),
                                  avg.start + ti_n * G + gn]).reshape(-1),
@@ -544,7 +545,7 @@ def apply_locks(lp: LinearProgram, lay: Layout, b: dict) -> None:
         years = lock.years or inputs.years
         for year in years:
             ti = inputs.years.index(year)
-            local = (ti * P + pcn_pos[lock.pcn]) * R + PRIORITIES.index(lock.priority)
+            local = (ti * P + pcn_pos[lock.pcn]) * R + list(lay.priorities).index(lock.priority)
             lp.col_lower[block][local] = lock.spend_gbp
             lp.col_upper[block][local] = lock.spend_gbp
     _ = b

@@ -25,7 +25,6 @@ from .schemas import (
     INTERVENTIONS,
     OUTCOMES,
     PCNS,
-    PRIORITIES,
     PRIORITIES_TABLE,
     STAFF_GROUPS,
     UNIT_COSTS,
@@ -62,7 +61,8 @@ class ModelInputs:
         if {"deployable_share", "annual_growth", "available_wte", "limited_groups",
                 "workforce_scope", "years"} & changes.keys():
             workforce = derive_workforce(policy, self.pcns, self.staff_groups, problems)
-        check_against_data(policy, self.pcns, self.interventions, problems)
+        check_against_data(policy, self.pcns, self.interventions, problems,
+                           self.priorities.index)
         problems.raise_if_any()
         return dataclasses.replace(self, policy=policy, workforce_wte=workforce)
 
@@ -70,6 +70,20 @@ class ModelInputs:
     @property
     def years(self) -> tuple[str, ...]:
         return self.policy.years
+
+    @cached_property
+    def priority_ids(self) -> tuple[str, ...]:
+        """The priorities R, in the order of the priorities table (data, not code: an ICB adds
+        its own by adding a row to priorities.csv)."""
+        return tuple(self.priorities.index)
+
+    @cached_property
+    def priority_weight(self) -> pd.Series:
+        """pi_r, the weight of each priority's outcomes: the model file's
+        [priority_weights], 1 for a priority it does not name."""
+        given = self.policy.priority_weight
+        return pd.Series([float(given.get(r, 1.0)) for r in self.priority_ids],
+                         index=list(self.priority_ids), dtype=float)
 
     @cached_property
     def budget_gbp(self) -> np.ndarray:
@@ -104,7 +118,7 @@ class ModelInputs:
         """
         eligible = self.eligible
         by_priority = self.interventions["priority_id"]
-        out = {r: eligible.loc[:, by_priority == r].max(axis=1) for r in PRIORITIES}
+        out = {r: eligible.loc[:, by_priority == r].max(axis=1) for r in self.priority_ids}
         return pd.DataFrame(out, index=self.pcns.index).fillna(0.0)
 
     @cached_property
@@ -168,7 +182,7 @@ class ModelInputs:
         """The most a PCN could spend on each priority in a year (pcn x priority), in £."""
         spend = self.eligible * self.interventions["cost_gbp"]
         return spend.T.groupby(self.interventions["priority_id"]).sum().T.reindex(
-            columns=list(PRIORITIES), fill_value=0.0)
+            columns=list(self.priority_ids), fill_value=0.0)
 
 
 # ---- loading ---------------------------------------------------------------------------
@@ -262,7 +276,7 @@ def build_inputs(policy: Policy, source: Path, problems: Problems | None = None,
     unit_costs = tables["unit_costs"].set_index("outcome", drop=False).rename_axis(None)
     priorities = tables["priorities"].set_index("priority_id", drop=False).rename_axis(None)
     _check_references(pcns_all, interventions, staff, unit_costs, tables["higher_need"],
-                      policy, problems)
+                      priorities, policy, problems)
     problems.raise_if_any()
 
     if policy.icbs == ("all",):
@@ -275,11 +289,11 @@ def build_inputs(policy: Policy, source: Path, problems: Problems | None = None,
     higher_need = (
         flags.pivot_table(index="pcn_code", columns="priority_id", values="higher_need",
                           aggfunc="max")
-        .reindex(index=pcns.index, columns=list(PRIORITIES))
+        .reindex(index=pcns.index, columns=list(priorities.index))
         .fillna(0)
         .astype(bool)
     )
-    check_against_data(policy, pcns, interventions, problems)
+    check_against_data(policy, pcns, interventions, problems, priorities.index)
     workforce = derive_workforce(policy, pcns, staff, problems)
     problems.raise_if_any()
     return ModelInputs(
@@ -296,9 +310,18 @@ def build_inputs(policy: Policy, source: Path, problems: Problems | None = None,
     )
 
 
-def _check_references(pcns, interventions, staff, unit_costs, flags, policy, problems) -> None:
+def _check_references(pcns, interventions, staff, unit_costs, flags, priorities, policy,
+                      problems) -> None:
     """Codes in one table must exist in the others, and the policy's codes in the data."""
     groups = set(staff.index)
+    known = list(priorities.index)
+    for table, frame in (("interventions.csv", interventions), ("higher_need.csv", flags)):
+        ids = frame["priority_id"].astype(str).to_numpy()
+        for pos in np.nonzero(~np.isin(ids, known))[0][:5]:
+            problems.add(table, f"the priority '{ids[pos]}' is not in the priorities table",
+                         did_you_mean(ids[pos], known)
+                         or f"Add a row for it to priorities, or use one of {', '.join(known)}",
+                         row=pos + 2, column="priority_id", value=ids[pos])
     for col in interventions.columns:
         if col.startswith("wte_per_1000_") and col[len("wte_per_1000_"):] not in groups:
             name = col[len("wte_per_1000_"):]
@@ -318,7 +341,7 @@ def _check_references(pcns, interventions, staff, unit_costs, flags, policy, pro
             problems.add("higher_need.csv", "the PCN code is not in pcns", "Fix or remove the row",
                          row=i + 2, column="pcn_code", value=p)
             break
-    for r in PRIORITIES:
+    for r in known:
         core = interventions[(interventions["priority_id"] == r)]
         if not core.empty and not (core["tier"] == "core").any():
             problems.add("interventions.csv", f"the priority '{r}' has no core-offer intervention",
@@ -374,9 +397,19 @@ def check_policy_values(policy: Policy, problems: Problems) -> None:
 
 
 def check_against_data(policy: Policy, pcns: pd.DataFrame, interventions: pd.DataFrame,
-                       problems: Problems) -> None:
-    """Policy codes that must exist in the data: ICBs, need columns, locks within caps."""
+                       problems: Problems, priorities) -> None:
+    """Policy codes that must exist in the data: priorities, ICBs, need columns, locks within
+    caps."""
     where = "model file"
+    known = list(priorities)
+    named = [(f"priority_weights.{r}", r) for r in policy.priority_weight]
+    named += [(f"ring fence {i}", f.priority) for i, f in enumerate(policy.ring_fences, 1)
+              if f.priority is not None]
+    named += [(f"lock {i}", lock.priority) for i, lock in enumerate(policy.locks, 1)]
+    for what, r in named:
+        if r not in known:
+            problems.add(where, f"{what}: the priority '{r}' is not in the priorities table",
+                         did_you_mean(r, known) or f"Use one of {', '.join(known)}")
     if len(pcns) == 0:
         problems.add(where, "no PCNs are selected", "Check model.icbs")
         return
@@ -389,6 +422,8 @@ def check_against_data(policy: Policy, pcns: pd.DataFrame, interventions: pd.Dat
                          did_you_mean(col, pcns.columns) or "Use a need_* column of pcns.csv")
     cost = interventions["cost_gbp"]
     for lock in policy.locks:
+        if lock.priority not in known:
+            continue
         if lock.pcn not in pcns.index:
             problems.add(where, f"the locked PCN '{lock.pcn}' is not among the model's PCNs",
                          did_you_mean(lock.pcn, pcns.index))

@@ -12,7 +12,7 @@ import copy
 from dataclasses import dataclass, field
 
 from .errors import Problems, did_you_mean
-from .schemas import OUTCOMES, PRIORITIES, TIERS
+from .schemas import OUTCOMES, TIERS
 
 CONSTRAINTS = (
     "budget_limit",
@@ -59,7 +59,8 @@ MODEL_KEYS: dict = {
         **{f"{o}_gbp": NUMBER for o in OUTCOMES if o != "qaly"},
         "note": TEXT,
     },
-    "priority_weights": {**{p: NUMBER for p in PRIORITIES}, "note": TEXT},
+    # priority id = weight: the ids come from the data (priorities table), checked there
+    "priority_weights": "table of numbers",
     "equity": {
         "universal_floor": NUMBER,
         "enhanced_uplift": NUMBER,
@@ -321,11 +322,13 @@ def read_policy(raw: dict, scenario: str, where: str, problems: Problems) -> Pol
                          "Give one value per year in model.years")
 
     weights = r.raw.get("priority_weights") or {}
-    priority_weight = {p: 1.0 for p in PRIORITIES}
-    for p in PRIORITIES:
-        if p in weights:
-            priority_weight[p] = r.number("priority_weights", p, 1.0, low=0,
-                                          fix="Priority weights are 0 or more")
+    if not isinstance(weights, dict):
+        problems.add(where, "'priority_weights' must be a table of priority = weight",
+                     "Write it as [priority_weights] with lines such as frailty = 1.5")
+        weights = {}
+    priority_weight = {str(p): r.number("priority_weights", p, 1.0, low=0,
+                                        fix="Priority weights are 0 or more")
+                       for p in weights if p != "note"}
 
     activity_gbp = {}
     for o in OUTCOMES[1:]:
@@ -412,9 +415,6 @@ def _ring_fences(r: _Reader, where: str, problems: Problems) -> tuple[RingFence,
         if not isinstance(item, dict):
             continue
         priority, tier = item.get("priority"), item.get("tier")
-        if priority is not None and priority not in PRIORITIES:
-            problems.add(where, f"ring fence {i}: unknown priority '{priority}'",
-                         did_you_mean(priority, PRIORITIES))
         if tier is not None and tier not in TIERS:
             problems.add(where, f"ring fence {i}: tier must be core or enhanced", value=tier)
         lo, hi = item.get("min_share"), item.get("max_share")
@@ -458,9 +458,8 @@ def _locks(r: _Reader, years, where: str, problems: Problems) -> tuple[Lock, ...
             continue
         pcn, priority, spend = item.get("pcn"), item.get("priority"), item.get("spend_gbp")
         lock_years = tuple(item.get("years") or ())
-        if priority not in PRIORITIES:
-            problems.add(where, f"lock {i}: unknown priority '{priority}'",
-                         did_you_mean(priority, PRIORITIES))
+        if not isinstance(priority, str):
+            problems.add(where, f"lock {i}: 'priority' must name a priority", value=priority)
             continue
         if not isinstance(spend, int | float) or spend < 0:
             problems.add(where, f"lock {i}: spend_gbp must be £0 or more", value=spend)

@@ -52,7 +52,7 @@ import numpy as np
 
 from .formulation import TIE_BREAK_PER_GBP, discount, outcome_value_per_person
 from .inputs import ModelInputs
-from .schemas import OUTCOMES, PRIORITIES
+from .schemas import OUTCOMES
 
 if TYPE_CHECKING:  # only for type hints; Pyomo is imported inside the functions
     import pyomo.environ as pyo
@@ -143,7 +143,7 @@ def _sets(m, inputs: ModelInputs) -> None:
     m.T = pyo.Set(initialize=list(inputs.years), ordered=True, doc="years")
     m.P = pyo.Set(initialize=list(pcns.index), ordered=True, doc="PCNs")
     m.I = pyo.Set(initialize=list(iv.index), ordered=True, doc="interventions")
-    m.R = pyo.Set(initialize=list(PRIORITIES), ordered=True, doc="priorities")
+    m.R = pyo.Set(initialize=list(inputs.priority_ids), ordered=True, doc="priorities")
     m.S = pyo.Set(initialize=list(inputs.staff_groups.index), ordered=True, doc="staff groups")
     m.K = pyo.RangeSet(1, len(policy.tranche_shares), doc="response tranches")
     m.C = pyo.Set(initialize=sorted(pcns["icb_code"].unique()), ordered=True, doc="ICBs")
@@ -176,12 +176,12 @@ def _sets(m, inputs: ModelInputs) -> None:
                         doc="eligible pairs in a workforce scope that use a staff group")
 
     # enhanced support: per ICB and priority, the higher-need PCNs and the others
-    flags = inputs.higher_need.reindex(columns=list(PRIORITIES))
-    cohort = inputs.priority_cohort.reindex(columns=list(PRIORITIES))
+    flags = inputs.higher_need.reindex(columns=list(inputs.priority_ids))
+    cohort = inputs.priority_cohort.reindex(columns=list(inputs.priority_ids))
     icb = pcns["icb_code"]
     groups, others, needy = [], {}, {}
     for c in sorted(icb.unique()):
-        for r in PRIORITIES:
+        for r in inputs.priority_ids:
             has = (icb == c) & (cohort[r] > 0)
             o = list(pcns.index[has & ~flags[r]])
             h = list(pcns.index[has & flags[r]])
@@ -245,7 +245,7 @@ def _parameters(m, inputs: ModelInputs) -> None:
     m.priority_cohort = pyo.Param(
         m.P, m.R, doc="people eligible for a priority (its largest cohort) [people]",
         initialize={(p, r): float(v) for (p, r), v in
-                    inputs.priority_cohort.reindex(columns=list(PRIORITIES)).stack().items()})
+                    inputs.priority_cohort.reindex(columns=list(inputs.priority_ids)).stack().items()})
     m.icb_of = pyo.Param(m.P, initialize=inputs.pcns["icb_code"].to_dict(), within=pyo.Any)
 
     # risk-adjusted outcome per person reached, for invest-to-save and activity targets

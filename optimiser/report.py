@@ -18,7 +18,7 @@ import pandas as pd
 
 from . import io
 from .results import CONSTRAINT_FAMILIES, Allocation, money
-from .schemas import ACTIVITY_OUTCOMES, OUTCOME_LABELS, PRIORITIES, staff_short
+from .schemas import ACTIVITY_OUTCOMES, OUTCOME_LABELS, staff_short
 from .xlsx import MILLIONS, Workbook, column_chart, pivot_with_chart
 
 TOP_ROWS_PER_RULE = 25  # binding rows listed per rule family beyond budget and workforce
@@ -327,9 +327,9 @@ def _short(value) -> str:
     return text if len(text) < 400 else text[:397] + "..."
 
 
-def _in_priority_order(frame: pd.DataFrame) -> pd.DataFrame:
+def _in_priority_order(frame: pd.DataFrame, priorities: tuple[str, ...]) -> pd.DataFrame:
     """Rows by year, then priorities in the strategy's order (not alphabetical)."""
-    rank = {p: i for i, p in enumerate(PRIORITIES)}
+    rank = {p: i for i, p in enumerate(priorities)}
     order = frame.assign(_rank=frame["priority_id"].map(rank).fillna(len(rank)))
     return order.sort_values(["year", "_rank"], kind="stable").drop(columns="_rank").reset_index(
         drop=True)
@@ -339,7 +339,7 @@ def _charts_sheet(wb: Workbook, allocation: Allocation) -> None:
     """The three key views as native Excel charts, each beside the small table it plots."""
     sheet = wb.sheet("Charts")
     names = allocation.inputs.priorities.get("name", pd.Series(dtype=str))
-    frame = _in_priority_order(allocation.by_priority).assign(
+    frame = _in_priority_order(allocation.by_priority, allocation.inputs.priority_ids).assign(
         priority=lambda f: f["priority_id"].map(names).fillna(f["priority_id"]))
     spend_by_priority = frame.pivot_table(index="priority", columns="year", values="spend_gbp",
                                           aggfunc="sum", sort=False).fillna(0.0)
@@ -380,7 +380,7 @@ def _result_sheets(wb: Workbook, allocation: Allocation, staff_names: dict) -> N
     wb.table(sheet, 0, frame[cols], freeze_cols=3, staff_names=staff_names)
 
     names = inputs.priorities["name"] if "name" in inputs.priorities else pd.Series(dtype=str)
-    frame = _in_priority_order(allocation.by_priority)
+    frame = _in_priority_order(allocation.by_priority, allocation.inputs.priority_ids)
     frame.insert(2, "priority_name", frame["priority_id"].map(names).fillna(""))
     frame["wte_total"] = frame[wte].sum(axis=1)
     cols = ["year", "priority_id", "priority_name", "spend_gbp", "higher_need_spend_gbp",
@@ -410,7 +410,8 @@ def _result_sheets(wb: Workbook, allocation: Allocation, staff_names: dict) -> N
     sheet = wb.sheet("By IMD quintile")
     wb.table(sheet, 0, frame[cols], freeze_cols=2)
 
-    frame = _in_priority_order(allocation.higher_need_comparison)
+    frame = _in_priority_order(allocation.higher_need_comparison,
+                               allocation.inputs.priority_ids)
     frame.insert(2, "priority_name", frame["priority_id"].map(names).fillna(""))
     sheet = wb.sheet("Higher need vs universal")
     wb.text(sheet, 0, 0, "Enhanced support: spend per eligible person a year in the PCNs "

@@ -17,7 +17,7 @@ from . import equity
 from .formulation import Layout, discount, outcome_value_per_person
 from .inputs import ModelInputs
 from .lp import LinearProgram
-from .schemas import OUTCOMES, PRIORITIES
+from .schemas import OUTCOMES
 from .solve import Solution
 
 __version__ = "0.1.0"
@@ -107,7 +107,7 @@ class Allocation:
             "pcn_code": np.tile(inputs.pcns.index.to_numpy()[lay.pcn_pos], lay.T),
             "intervention_id": np.tile(inputs.interventions.index.to_numpy()[lay.iv_pos],
                                        lay.T),
-            "priority_id": np.tile(np.array(PRIORITIES)[lay.prio_pos], lay.T),
+            "priority_id": np.tile(lay.priorities[lay.prio_pos], lay.T),
             "tier": np.tile(np.where(lay.core, "core", "enhanced"), lay.T),
             "eligible": np.tile(lay.E, lay.T),
         })
@@ -160,7 +160,7 @@ class Allocation:
         frame["nel_avoided_per_1000"] = 1000 * frame["nel_avoided"] / frame["population"]
         flags = inputs.higher_need
         frame["higher_need_priorities"] = frame["pcn_code"].map(
-            lambda p: ", ".join(r for r in PRIORITIES if flags.at[p, r]))
+            lambda p: ", ".join(r for r in inputs.priority_ids if flags.at[p, r]))
         frame["higher_need_count"] = frame["pcn_code"].map(flags.sum(axis=1)).astype(int)
         return frame
 

@@ -8,15 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PRIORITIES = (
-    "cyp_obesity",
-    "cyp_mental_health",
-    "multimorbidity",
-    "frailty",
-    "end_of_life",
-    "vaccination_screening",
-    "strong_general_practice",
-)
 OUTCOMES = ("qaly", "nel_avoided", "ed_avoided", "bed_days_avoided", "op_avoided")
 ACTIVITY_OUTCOMES = OUTCOMES[1:]
 OUTCOME_LABELS = {
@@ -153,7 +144,7 @@ INTERVENTIONS = TableSchema(
     "intervention_id",
     (
         Column("intervention_id", "text", "", "unique id"),
-        Column("priority_id", "text", "", "priority", choices=PRIORITIES),
+        Column("priority_id", "text", "", "priority (a priority_id of the priorities table)"),
         Column("name", "text", "", "intervention name"),
         Column("evidence_row", "text", "", "row of the evidence memo", False, may_be_blank=True),
         Column("seed_line", "text", "", "line of seed 001", False, may_be_blank=True),
@@ -230,7 +221,7 @@ HIGHER_NEED = TableSchema(
     ("pcn_code", "priority_id"),
     (
         Column("pcn_code", "text", "", "PCN code"),
-        Column("priority_id", "text", "", "priority", choices=PRIORITIES),
+        Column("priority_id", "text", "", "priority (a priority_id of the priorities table)"),
         Column("higher_need", "int", "0/1", "flagged for enhanced support", minimum=0, maximum=1),
         Column("basis", "text", "", "where the flag comes from", False),
         Column("need_score", "float", "", "need measure", False),
@@ -243,7 +234,7 @@ PRIORITIES_TABLE = TableSchema(
     "priorities",
     "priority_id",
     (
-        Column("priority_id", "text", "", "priority id", choices=PRIORITIES),
+        Column("priority_id", "text", "", "priority id"),
         Column("code", "text", "", "seed code, e.g. PS1"),
         Column("name", "text", "", "priority name"),
         Column("segment", "text", "", "population segment", False, may_be_blank=True),

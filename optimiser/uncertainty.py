@@ -70,7 +70,7 @@ import pandas as pd
 
 from .formulation import TIE_BREAK_PER_GBP, Layout, discount, outcome_value_per_person
 from .inputs import ModelInputs
-from .schemas import OUTCOME_LABELS, OUTCOMES, PRIORITIES
+from .schemas import OUTCOME_LABELS, OUTCOMES
 from .solve import SolveOptions, Solver, basis_of, status_arrays
 
 KINDS = ("cohort_share", "max_uptake", "cost_gbp", *OUTCOMES, "wte_scale")
@@ -545,8 +545,8 @@ def _funded_above_floor(inputs: ModelInputs, solved: dict, draws: int,
                   else np.full(p.shape, np.nan))
     pcns = inputs.pcns
     frame = pd.DataFrame({
-        "pcn_code": np.repeat(pcns.index.to_numpy(), len(PRIORITIES)),
-        "priority_id": np.tile(np.array(PRIORITIES), len(pcns)),
+        "pcn_code": np.repeat(pcns.index.to_numpy(), len(inputs.priority_ids)),
+        "priority_id": np.tile(np.array(inputs.priority_ids), len(pcns)),
         "probability_above_floor": p.reshape(-1),
         "central_above_floor": above(central_out).reshape(-1),
         "central_spend_per_year_gbp": central_out["spend_pr"].reshape(-1) / years,

@@ -26,7 +26,6 @@ from hypothesis import HealthCheck, given, settings
 
 from optimiser import Solver
 from optimiser.policy import ActivityTarget, Lock, RingFence
-from optimiser.schemas import PRIORITIES
 from tests.test_properties import toy_models
 from tests.toy import intervention_row, pcn_row, toy_inputs
 
@@ -112,8 +111,6 @@ CASES: dict[str, dict] = {
 def toy_case(name: str):
     changes = dict(CASES[name])
     higher_need = changes.pop("higher_need", None)
-    if "priority_weight" in changes:  # every priority needs a weight
-        changes["priority_weight"] = {**{r: 1.0 for r in PRIORITIES}, **changes["priority_weight"]}
     return toy_inputs(PCNS, INTERVENTIONS, higher_need, **changes)
 
 

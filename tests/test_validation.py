@@ -122,7 +122,24 @@ def test_unknown_priority_code_gets_a_suggestion(workspace):
         return f
     edit_csv(workspace, "interventions", change)
     text = problems_of(model(workspace))
-    assert "not one of the allowed codes (Did you mean 'frailty'?)" in text
+    assert "interventions.csv, row 2, column 'priority_id': the priority 'fraility' is not in " \
+        "the priorities table" in text and "Did you mean 'frailty'?" in text
+
+
+def test_model_file_names_a_priority_the_data_lacks(workspace):
+    """Priority weights, ring fences and locks name priorities of the priorities table."""
+    path = edit_model(workspace, "frailty = 1.0", "fraility = 1.0")
+    path.write_text(path.read_text().replace(
+        "# ---- named scenarios",
+        '[[ring_fences]]\npriority = "dementia"\nmin_share = 0.1\n\n'
+        '[[locks]]\npcn = "U99463"\npriority = "cyp_obesty"\nspend_gbp = 10\n\n'
+        "# ---- named scenarios"))
+    text = problems_of(path)
+    assert "priority_weights.fraility: the priority 'fraility' is not in the priorities " \
+        "table. Did you mean 'frailty'?" in text
+    assert "ring fence 1: the priority 'dementia' is not in the priorities table" in text
+    assert "lock 1: the priority 'cyp_obesty' is not in the priorities table" in text
+    assert text.startswith("3 problems found")
 
 
 def test_unknown_staff_group_column(workspace):

@@ -17,8 +17,11 @@ from optimiser.schemas import (
     OUTCOMES,
     POPULATION_COLUMNS,
     PREVALENCE_COLUMNS,
-    PRIORITIES,
 )
+
+# The seven priorities of seed 001 (the shipped data's priorities table has the same ids)
+PRIORITIES = ("cyp_obesity", "cyp_mental_health", "multimorbidity", "frailty", "end_of_life",
+              "vaccination_screening", "strong_general_practice")
 
 
 def pcn_row(code: str, icb: str, population: int, quintile: int, **extra) -> dict:
@@ -54,11 +57,12 @@ def intervention_row(iid: str, priority: str, tier: str, cost: float, qaly: floa
     return row
 
 
-def toy_tables(pcns: list[dict], interventions: list[dict], higher_need: dict | None = None):
+def toy_tables(pcns: list[dict], interventions: list[dict], higher_need: dict | None = None,
+               priorities: tuple[str, ...] = PRIORITIES):
     pcn_frame = pd.DataFrame(pcns)
     flags = []
     for p in pcn_frame["pcn_code"]:
-        for r in PRIORITIES:
+        for r in priorities:
             flags.append({"pcn_code": p, "priority_id": r,
                           "higher_need": int(r in (higher_need or {}).get(p, ()))})
     return {
@@ -71,7 +75,7 @@ def toy_tables(pcns: list[dict], interventions: list[dict], higher_need: dict | 
         ]),
         "higher_need": pd.DataFrame(flags),
         "priorities": pd.DataFrame([{"priority_id": r, "code": r, "name": r}
-                                    for r in PRIORITIES]),
+                                    for r in priorities]),
     }
 
 
@@ -81,7 +85,7 @@ def toy_policy(**changes) -> Policy:
         discount_rate=0.0, budget_gbp=(1000.0,), gbp_per_head=None,
         workforce_scope="icb", deployable_share=1.0, annual_growth=0.0, limited_groups=(),
         qaly_gbp=1000.0, cash_releasing_share=1.0,
-        priority_weight={r: 1.0 for r in PRIORITIES},
+        priority_weight={},
         constraints={c: True for c in CONSTRAINTS},
         mobilisation_max_growth=1.0, continuity_max_fall=1.0,
     )
@@ -89,6 +93,7 @@ def toy_policy(**changes) -> Policy:
     return Policy(**base)
 
 
-def toy_inputs(pcns, interventions, higher_need=None, **policy_changes):
+def toy_inputs(pcns, interventions, higher_need=None, priorities=PRIORITIES,
+               **policy_changes):
     return build_inputs(toy_policy(**policy_changes), Path("."), Problems(),
-                        tables=toy_tables(pcns, interventions, higher_need))
+                        tables=toy_tables(pcns, interventions, higher_need, priorities))

@@ -15,7 +15,6 @@ import streamlit as st
 
 from ..equity import quintile_ratio
 from ..results import Allocation
-from ..schemas import PRIORITIES
 from . import state
 from .controls import View, short_icb
 from .glossary import short_priority, term
@@ -67,7 +66,8 @@ def equity_glance(allocation: Allocation, view: View) -> None:
         comparison = comparison[comparison["year"] == view.year]
     comparison = comparison.groupby("priority_id")[
         ["higher_need_per_eligible_gbp", "other_per_eligible_gbp"]].mean()
-    comparison = comparison.reindex([r for r in PRIORITIES if r in comparison.index])
+    comparison = comparison.reindex([r for r in allocation.inputs.priority_ids
+                                     if r in comparison.index])
     short = [short_priority(r) for r in comparison.index]
     fig = go.Figure([
         go.Bar(name="Higher-need PCNs", y=short, x=comparison["higher_need_per_eligible_gbp"],
@@ -95,17 +95,18 @@ def pcn_rows_layout(fig: go.Figure, n_rows: int) -> go.Figure:
 
 def heatmap(allocation: Allocation, view: View) -> None:
     spend = allocation.spend_priority()
+    priorities = list(allocation.inputs.priority_ids)
     if view.year:
         spend = spend[spend["year"] == view.year]
     table = spend.pivot_table(index="pcn_code", columns="priority_id", values="spend_gbp",
-                              aggfunc="mean").reindex(columns=list(PRIORITIES)).fillna(0.0)
+                              aggfunc="mean").reindex(columns=priorities).fillna(0.0)
     pcns = allocation.inputs.pcns.sort_values("imd_score", ascending=False)
     table = table.reindex(pcns.index).fillna(0.0)
     per_head = table.div(pcns["population"].astype(float), axis=0)
-    flags = allocation.inputs.higher_need.reindex(index=pcns.index, columns=list(PRIORITIES))
+    flags = allocation.inputs.higher_need.reindex(index=pcns.index, columns=priorities)
     rows = [f"{pcns.at[p, 'pcn_name'][:34]} (Q{int(pcns.at[p, 'imd_quintile'])})"
             for p in pcns.index]
-    columns = [short_priority(r) for r in PRIORITIES]
+    columns = [short_priority(r) for r in priorities]
     fig = go.Figure(go.Heatmap(
         z=per_head.to_numpy(), x=columns, y=rows, colorscale="Blues",
         text=np.where(flags.to_numpy(), "▲", ""), texttemplate="%{text}",

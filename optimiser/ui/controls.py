@@ -19,7 +19,7 @@ from ..errors import InputError
 from ..inputs import ModelInputs
 from ..policy import CONSTRAINTS, Lock, RingFence
 from ..results import money
-from ..schemas import ACTIVITY_OUTCOMES, OUTCOME_LABELS, PRIORITIES, staff_short
+from ..schemas import ACTIVITY_OUTCOMES, OUTCOME_LABELS, staff_short
 from . import state
 from .glossary import short_priority, term
 
@@ -79,7 +79,7 @@ def widget_values(inputs: ModelInputs) -> dict:
     values["qaly_gbp"] = int(round(p.qaly_gbp))
     for o in ACTIVITY_OUTCOMES:
         values[f"activity_{o}"] = round(float(inputs.outcome_weight_gbp[o]), 2)
-    for r in PRIORITIES:
+    for r in inputs.priority_ids:
         values[f"pw_{r}"] = round(float(p.priority_weight.get(r, 1.0)), 2)
     values["universal_floor"] = int(round(p.universal_floor * 100))
     values["enhanced_uplift"] = int(round(p.enhanced_uplift * 100))
@@ -87,7 +87,7 @@ def widget_values(inputs: ModelInputs) -> dict:
     for k in range(5):
         values[f"qw_{k + 1}"] = round(float(p.quintile_weight[k]), 2)
     fences = simple_fences(p)
-    for r in PRIORITIES:
+    for r in inputs.priority_ids:
         lo, hi = fences.get(r, (None, None))
         values[f"fence_min_{r}"] = round((lo or 0.0) * 100, 1)
         values[f"fence_max_{r}"] = round((hi if hi is not None else 1.0) * 100, 1)
@@ -167,7 +167,8 @@ def _fold(kind: str, item, base: ModelInputs) -> None:
     elif kind == "dial":
         changes["need_gradient"] = float(ss["need_gradient"])
     elif kind == "fence":
-        changes["ring_fences"] = _fences(changes.get("ring_fences", p.ring_fences))
+        changes["ring_fences"] = _fences(changes.get("ring_fences", p.ring_fences),
+                                         base.priority_ids)
     elif kind == "rule":
         rules = dict(changes.get("constraints") or p.constraints)
         rules[item] = bool(ss[f"rule_{item}"])
@@ -195,10 +196,10 @@ def _workforce(base: ModelInputs, changes: dict, group: str, total: float) -> di
     return available
 
 
-def _fences(current) -> tuple[RingFence, ...]:
+def _fences(current, priorities: tuple[str, ...]) -> tuple[RingFence, ...]:
     ss = st.session_state
     kept = [f for f in current if f.tier or f.icb or not f.priority]
-    for r in PRIORITIES:
+    for r in priorities:
         lo = float(ss.get(f"fence_min_{r}", 0.0)) / 100.0
         hi = float(ss.get(f"fence_max_{r}", 100.0)) / 100.0
         if lo > 0 or hi < 1:
@@ -369,7 +370,7 @@ def budget_and_fences(base: ModelInputs) -> None:
         st.caption("Ring-fences: share of each year's budget per priority (%)",
                    help=term("ring-fence"))
         names = base.priorities["name"]
-        for r in PRIORITIES:
+        for r in base.priority_ids:
             low, high = st.columns(2)
             with low:
                 st.number_input(f"{short_priority(r)}: at least", min_value=0.0, max_value=100.0,
@@ -413,7 +414,7 @@ def priority_weights(base: ModelInputs) -> None:
         if not box.open:
             return
         names = base.priorities["name"]
-        for r in PRIORITIES:
+        for r in base.priority_ids:
             st.slider(str(names[r]), 0.0, 3.0, step=0.1, key=f"pw_{r}", on_change=_fold,
                       args=("priority", r, base),
                       help="Weight on this priority's outcomes: 2 counts them twice.")
@@ -430,11 +431,11 @@ def locks(base: ModelInputs) -> None:
                    "plans everything else around it.", help=term("lock"))
         if ss.get("lock_pcn") not in pcns.index:
             ss["lock_pcn"] = pcns.index[0]
-        ss.setdefault("lock_prio", PRIORITIES[0])
+        ss.setdefault("lock_prio", base.priority_ids[0])
         st.selectbox("PCN", list(pcns.index), key="lock_pcn",
                      format_func=lambda c: f"{pcns.at[c, 'pcn_name']} ({c})",
                      on_change=_suggest_lock, args=(base,), help=term("PCN"))
-        st.selectbox("Priority", list(PRIORITIES), key="lock_prio",
+        st.selectbox("Priority", list(base.priority_ids), key="lock_prio",
                      format_func=lambda r: str(names[r]), on_change=_suggest_lock,
                      args=(base,))
         st.number_input("Spend per year (£k)", min_value=0.0, step=10.0, format="%.1f",

@@ -14,7 +14,6 @@ import streamlit as st
 
 from ..errors import InputError
 from ..results import Allocation, money
-from ..schemas import PRIORITIES
 from . import state
 from .charts import NHS_BLUE, ORANGE, chart, layout
 from .store import (
@@ -205,9 +204,10 @@ def comparison_tables(a: Allocation, b: Allocation) -> dict[str, pd.DataFrame]:
     pa = a.spend_priority().groupby("priority_id")["spend_gbp"].sum()
     pb = b.spend_priority().groupby("priority_id")["spend_gbp"].sum()
     names = a.inputs.priorities["name"]
-    priority = pd.DataFrame({"priority": [names.get(r, r) for r in PRIORITIES],
-                             "first_gbp": pa.reindex(PRIORITIES).fillna(0.0).to_numpy(),
-                             "second_gbp": pb.reindex(PRIORITIES).fillna(0.0).to_numpy()})
+    order = list(dict.fromkeys([*a.inputs.priority_ids, *b.inputs.priority_ids]))
+    priority = pd.DataFrame({"priority": [names.get(r, r) for r in order],
+                             "first_gbp": pa.reindex(order).fillna(0.0).to_numpy(),
+                             "second_gbp": pb.reindex(order).fillna(0.0).to_numpy()})
     priority["difference_gbp"] = priority["second_gbp"] - priority["first_gbp"]
     return {"headline": headline, "pcn": pcn, "priority": priority}
 

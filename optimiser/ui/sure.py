@@ -14,7 +14,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ..results import Allocation, money
-from ..schemas import PRIORITIES
 from .charts import NHS_BLUE, ORANGE, chart, layout, pcn_rows_layout
 from .glossary import short_priority
 
@@ -125,8 +124,7 @@ def funding(result) -> None:
     order = table.drop_duplicates("pcn_code").sort_values(["imd_quintile", "pcn_name"])
     grid = table.pivot_table(index="pcn_code", columns="priority_id",
                              values="probability_above_floor", aggfunc="first")
-    grid = grid.reindex(index=order["pcn_code"], columns=[p for p in PRIORITIES
-                                                          if p in grid.columns])
+    grid = grid.reindex(index=order["pcn_code"], columns=list(dict.fromkeys(table["priority_id"])))
     flags = table.pivot_table(index="pcn_code", columns="priority_id", values="higher_need",
                               aggfunc="first").reindex_like(grid).fillna(False)
     rows = [f"{name[:34]} (Q{int(q)})" for name, q in

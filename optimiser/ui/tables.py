@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 
 from ..results import Allocation
-from ..schemas import PRIORITIES
 from .glossary import short_priority
 
 
@@ -31,10 +30,10 @@ def pcn_frame(allocation: Allocation, year: str | None) -> pd.DataFrame:
     eligible = inputs.priority_cohort.sum(axis=1).reindex(pcns.index)
     frame["spend_per_head_gbp"] = frame["spend_gbp"] / population
     frame["spend_per_eligible_gbp"] = frame["spend_gbp"] / eligible.replace(0, np.nan)
-    flags = inputs.higher_need.reindex(index=pcns.index, columns=list(PRIORITIES),
+    flags = inputs.higher_need.reindex(index=pcns.index, columns=list(inputs.priority_ids),
                                        fill_value=False).to_numpy()
     frame["higher_need_count"] = flags.sum(axis=1).astype(int)
-    labels = np.array([short_priority(r) for r in PRIORITIES])
+    labels = np.array([short_priority(r) for r in inputs.priority_ids])
     frame["higher_need_priorities"] = [", ".join(labels[row]) for row in flags]
     frame["imd_quintile"] = frame["imd_quintile"].astype(int)
     return frame.reset_index(drop=True)
