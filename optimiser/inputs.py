@@ -173,6 +173,15 @@ class ModelInputs:
         return self.pcns[column]
 
     @cached_property
+    def quintile_shares(self) -> pd.DataFrame:
+        """w[p,q]: the share of each PCN's people in each national IMD quintile (pcn x
+        quintile 1..5, rows summing to 1). Here each PCN is wholly in its `imd_quintile`; the
+        Q1:Q5 spend-ratio rule (formulation.q1_q5_spend_ratio) reads the split only here."""
+        q = self.pcns["imd_quintile"].astype(int).to_numpy()
+        return pd.DataFrame((q[:, None] == np.arange(1, 6)[None, :]).astype(float),
+                            index=self.pcns.index, columns=[1, 2, 3, 4, 5])
+
+    @cached_property
     def digest(self) -> str:
         """A fingerprint of the tables and the policy: same inputs, same digest."""
         policy = json.dumps(dataclasses.asdict(self.policy), sort_keys=True, default=str)

@@ -6,6 +6,7 @@ inputs. All money is £ at 2024/25 prices, undiscounted, unless a column says ot
 
 from __future__ import annotations
 
+import math
 import platform
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -14,10 +15,17 @@ import numpy as np
 import pandas as pd
 
 from . import equity
-from .formulation import Layout, discount, outcome_value_per_person
+from .formulation import (
+    SOFT_ROWS,
+    Layout,
+    discount,
+    gbp_per_unit,
+    outcome_value_per_person,
+    row_ranks,
+)
 from .inputs import ModelInputs
 from .lp import LinearProgram
-from .schemas import OUTCOMES
+from .schemas import OUTCOME_LABELS, OUTCOMES, staff_short
 from .solve import Solution
 
 __version__ = "0.1.0"
@@ -26,6 +34,44 @@ CONSTRAINT_FAMILIES = (
     "enhanced_support_uplift", "need_gradient", "mobilisation", "continuity", "activity_target",
 )
 TOLERANCE = 1e-6
+# A rule row counts as short when its gap is above SHORT_ABSOLUTE (in its unit) + SHORT_RELATIVE
+# x what it asks: below that it is met to the tolerance the independent check uses.
+SHORT_ABSOLUTE, SHORT_RELATIVE = 1e-4, 1e-7
+RULE_WORDS = {
+    "budget_limit": "the budget",
+    "workforce_limit": "the workforce available",
+    "locks": "the locks",
+    "universal_core_offer": "the universal core offer",
+    "enhanced_support_uplift": "the enhanced-support uplift",
+    "need_gradient": "the need gradient",
+    "q1_q5_spend_ratio": "the Q1:Q5 ratio of spend per head",
+    "ring_fences": "the ring fences",
+    "activity_targets": "the activity targets",
+}
+
+
+def money_up(value: float) -> str:
+    """£ rounded up, never to nearest (a shortfall is never understated): £1.3m, £351k."""
+    v = max(float(value), 0.0)
+    if v >= 1e6:
+        return f"£{math.ceil(v / 1e5 - 1e-9) / 10:,.1f}m"
+    if v >= 1e4:
+        return f"£{math.ceil(v / 1e3 - 1e-9):,.0f}k"
+    return f"£{math.ceil(v - 1e-9):,.0f}"
+
+
+def up(value: float, decimals: int = 0) -> str:
+    """A count rounded up (people, WTE, activity): 1,204 or 3.2."""
+    step = 10.0 ** decimals
+    return f"{math.ceil(max(float(value), 0.0) * step - 1e-9) / step:,.{decimals}f}"
+
+
+def shortfall_summary(allocation: Allocation) -> dict:
+    """Whether every rule is met and, if not, the £ short in all and per rule, in words."""
+    by_rule = allocation.shortfall_by_rule.groupby("rule", sort=False)["shortfall_gbp"].sum()
+    return {"rules_met": by_rule.empty, "shortfall_gbp": float(by_rule.sum()),
+            "rules_short": "; ".join(f"{RULE_WORDS.get(rule, rule)} {money_up(gbp)}"
+                                     for rule, gbp in by_rule.items())}
 
 
 def money(value: float) -> str:
@@ -375,6 +421,126 @@ class Allocation:
             lines.append(f"{int(row['count'])} {family.replace('_', ' ')} rule(s) bind.")
         return lines
 
+    # ---- rules that fell short -----------------------------------------------------------------
+    @cached_property
+    def shortfalls(self) -> pd.DataFrame:
+        """Every rule row the plan falls short of (none when every rule is met).
+
+        One row each: `rule` (its key in [rules]), `rank`, its labels (`year`, and as the rule
+        has them `pcn_code`, `intervention_id`, `priority_id`, `staff_group`, `scope`, `pot`,
+        `outcome`, `lock`), `required` (what the rule asks), `achieved` (what the plan gives),
+        `shortfall` (the gap, in `unit`) and `shortfall_gbp` (its £ equivalent: a person short
+        of the floor at the service's £ per person; a WTE at its annual cost; an activity at
+        its unit cost). Read from the solution: the plan's own side of each row, without its
+        shortfall column, against the rule.
+        """
+        sol, lp = self.solution, self.lp
+        frames = []
+        arrays = lp.arrays() if sol.optimal else {}
+        for family, (rule, unit, sign) in SOFT_ROWS.items():
+            z = lp.columns.get(f"shortfall_{family}")
+            if z is None or not sol.optimal:
+                continue
+            rows = lp.rows[family]
+            lay = Layout(self.inputs)
+            soft = np.nonzero(~np.isnan(row_ranks(lay, family, rows.size)))[0]
+            at = rows.start + soft
+            amount = sol.col_value[z.start:z.stop]
+            achieved = sol.row_value[at] - sign * amount
+            required = arrays["row_lower"][at] if sign > 0 else arrays["row_upper"][at]
+            short = np.maximum(sign * (required - achieved), 0.0)
+            keep = short > SHORT_ABSOLUTE + SHORT_RELATIVE * np.abs(required)
+            if not keep.any():
+                continue
+            frame = z.index[keep].rename(columns={
+                "pcn": "pcn_code", "intervention": "intervention_id", "priority": "priority_id"})
+            frame.insert(0, "rule", rule)
+            frame["required"] = required[keep]
+            frame["achieved"] = achieved[keep]
+            frame["shortfall"] = short[keep]
+            frame["unit"] = (frame["outcome"].map(OUTCOME_LABELS) if family == "activity_target"
+                             else unit)
+            gbp = gbp_per_unit(lay, family, rows.labels)[soft]
+            frame["shortfall_gbp"] = short[keep] * gbp[keep]
+            frames.append(frame)
+        columns = ["rule", "rank", "year", "shortfall", "unit", "shortfall_gbp", "required",
+                   "achieved"]
+        if not frames:
+            return pd.DataFrame(columns=columns)
+        frame = pd.concat(frames, ignore_index=True)
+        return frame[columns + [c for c in frame.columns if c not in columns]]
+
+    @property
+    def rules_met(self) -> bool:
+        """Does the plan meet every rule (no shortfall)?"""
+        return self.shortfalls.empty
+
+    @cached_property
+    def shortfall_by_rule(self) -> pd.DataFrame:
+        """rank x rule x year: how many rows fall short and the £ short in all."""
+        frame = self.shortfalls
+        if frame.empty:
+            return pd.DataFrame(columns=["rank", "rule", "year", "rows_short", "shortfall_gbp"])
+        return frame.groupby(["rank", "rule", "year"], as_index=False).agg(
+            rows_short=("shortfall", "size"), shortfall_gbp=("shortfall_gbp", "sum"))
+
+    @cached_property
+    def shortfall_words(self) -> list[str]:
+        """Each rule that falls short, a line per year, amounts rounded up: "The universal core
+        offer reaches 18.3% of the eligible cohort instead of 20% in 12 PCNs: £1.2m short in
+        2026/27." """
+        return [self._shortfall_line(rule, str(year), part) for (_rank, rule, year), part
+                in self.shortfalls.groupby(["rank", "rule", "year"], sort=True)]
+
+    def _shortfall_line(self, rule: str, year: str, part: pd.DataFrame) -> str:
+        policy = self.inputs.policy
+        gbp = money_up(part["shortfall_gbp"].sum())
+        pcns = part["pcn_code"].nunique() if "pcn_code" in part else 0
+        in_pcns = f"in {pcns} PCN{'s' if pcns != 1 else ''}"
+        if rule == "universal_core_offer":
+            share = part["achieved"].sum() / (part["required"].sum() / policy.universal_floor)
+            share = math.floor(share * 1000) / 10  # met at: rounded down, never overstated
+            return (f"The universal core offer reaches {share:.1f}% of the eligible cohort "
+                    f"instead of {policy.universal_floor:.0%} for {len(part)} service(s) "
+                    f"{in_pcns}: {up(part['shortfall'].sum())} people, {gbp} short in {year}.")
+        if rule == "enhanced_support_uplift":
+            return (f"The enhanced-support uplift ({policy.enhanced_uplift:.0%} more per eligible "
+                    f"person in higher-need PCNs) is not reached for {len(part)} priority(ies) "
+                    f"{in_pcns}: {gbp} short in {year}.")
+        if rule == "need_gradient":
+            return (f"The need gradient (each PCN at least {policy.need_gradient:.0%} of its "
+                    f"need-weighted fair share) is not reached {in_pcns}: {gbp} short in {year}.")
+        if rule == "q1_q5_spend_ratio":
+            return (f"Spend per head in the most deprived quintile is short of "
+                    f"{policy.q1_q5_spend_ratio:g} times the least deprived's: {gbp} more in "
+                    f"quintile 1 would meet it in {year}.")
+        if rule == "ring_fences":
+            pots = ", ".join(dict.fromkeys(part["pot"].astype(str)))
+            return f"The ring fence minimum ({pots}) is {gbp} short in {year}."
+        if rule == "activity_targets":
+            row = part.iloc[0]
+            scope = "" if row["scope"] == "all" else f" in {self.scope_name(row['scope'])}"
+            return (f"The target of {up(row['required'])} {row['unit']}{scope} in {year} is met "
+                    f"at {math.floor(row['achieved']):,}: {up(row['shortfall'])} short "
+                    f"({gbp} at unit cost)." if len(part) == 1 else
+                    f"{len(part)} activity targets fall short in {year}: {gbp} at unit cost.")
+        if rule == "locks":
+            what = "; ".join(f"{r.priority_id} in {self._pcn_name(r.pcn_code)}"
+                             for r in part.itertuples())
+            return f"The locked spend ({what}) is {gbp} short in {year}."
+        if rule == "budget_limit":
+            return f"The plan spends {gbp} beyond the {year} budget."
+        if rule == "workforce_limit":
+            parts = [f"{up(r.shortfall, 1)} WTE of {staff_short(r.staff_group)} in "
+                     f"{self.scope_name(r.scope)}" for r in part.itertuples()]
+            return (f"The plan needs {'; '.join(parts)} beyond those available in {year} "
+                    f"({gbp} a year at their cost).")
+        return f"{RULE_WORDS.get(rule, rule).capitalize()}: {gbp} short in {year}."
+
+    def _pcn_name(self, code: str) -> str:
+        pcns = self.inputs.pcns
+        return str(pcns.at[code, "pcn_name"]) if code in pcns.index else str(code)
+
     # ---- manifest ------------------------------------------------------------------------------
     @cached_property
     def manifest(self) -> dict:
@@ -412,6 +578,11 @@ class Allocation:
                 "numpy": np.__version__,
                 "pandas": pd.__version__,
             },
+            "rules": "ordered" if policy.rules_bend else "hard",
+            "rules_met": bool(self.rules_met) if sol.optimal else None,
+            "shortfall_gbp": float(self.shortfalls["shortfall_gbp"].sum()),
+            "shortfalls": self.shortfall_words,
+            "shortfall_by_rule": self.shortfall_by_rule.to_dict("records"),
             "explanation": None if self.explanation is None else {
                 "summary": self.explanation.summary,
                 "lines": self.explanation.lines,

@@ -162,9 +162,12 @@ def new_highs(options: SolveOptions) -> highspy.Highs:
 class Solver:
     """A built model held by HiGHS, re-solved warm after policy changes."""
 
-    def __init__(self, inputs: ModelInputs, options: SolveOptions | None = None):
+    def __init__(self, inputs: ModelInputs, options: SolveOptions | None = None,
+                 lp: LinearProgram | None = None):
+        """`lp`: the LP to hold, when not `formulate(inputs)` (the ordered stages hold the LP
+        with its rules' shortfalls; `update` keeps that kind, `reformulate`)."""
         self.options = options or SolveOptions()
-        self._build(inputs)
+        self._build(inputs, lp)
 
     def _build(self, inputs: ModelInputs, lp: LinearProgram | None = None) -> None:
         start = time.perf_counter()
@@ -276,6 +279,54 @@ class Solver:
         self._strategy = PRIMAL if only_costs and lp.num_col < PRIMAL_UP_TO_COLUMNS else DUAL
         self.build_seconds = time.perf_counter() - start
         return "warm"
+
+    # ---- hooks for solve strategies that re-solve one model with other costs or bounds ----
+    # (optimiser/ordered.py: the stages of rules that bend)
+    def change(self, arrays: dict[str, np.ndarray], simplex: str = "primal") -> None:
+        """Push new column costs and bounds (LP-length arrays `col_cost`, `col_lower`,
+        `col_upper`, as `lp.arrays()` gives them) to HiGHS in place, where they differ from
+        what it holds; the next `solve()` starts from the current basis by `simplex`:
+        "primal" when the last optimum stays feasible (a new objective, a column held at its
+        optimum), "dual" when it stays dual feasible (new bounds, the same objective).
+        `self.lp` is not changed: a later `update` pushes the LP's own costs and bounds back."""
+        new = {**self._arrays, **{k: arrays[k] for k in ("col_cost", "col_lower", "col_upper")}}
+        held, old = self._bounds(new, self._entries[2], self.singletons), self._held
+        h = self.highs
+        changed = np.nonzero(held["col_cost"] != old["col_cost"])[0]
+        if len(changed):
+            h.changeColsCost(len(changed), changed.astype(np.int32), held["col_cost"][changed])
+        changed = np.nonzero((held["col_lower"] != old["col_lower"])
+                             | (held["col_upper"] != old["col_upper"]))[0]
+        if len(changed):
+            h.changeColsBounds(len(changed), changed.astype(np.int32),
+                               held["col_lower"][changed], held["col_upper"][changed])
+        self._arrays, self._held = new, held
+        self._strategy = PRIMAL if simplex == "primal" and self.lp.num_col < PRIMAL_UP_TO_COLUMNS \
+            else DUAL
+
+    def lp_basis(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """HiGHS's basis as the LP with every row kept would hold it (column and row status
+        numbers, LP-length; `held.Singletons.basis_to_lp`); None when HiGHS has none or some
+        rows are held back or chained (row generation)."""
+        basis = self.highs.getBasis()
+        if not basis.valid or len(self._waiting) or len(self.chains.rows):
+            return None
+        col, held_rows = status_arrays(basis)
+        row = np.full(self.lp.num_row, int(highspy.HighsBasisStatus.kBasic), dtype=np.int8)
+        row[self._rows] = held_rows
+        return self.singletons.basis_to_lp(self._arrays, self._entries[2], col, row)
+
+    def set_lp_basis(self, col_status: np.ndarray, row_status: np.ndarray) -> bool:
+        """Start the next solve from a basis given as `lp_basis` gives it; False (and no
+        change) when HiGHS does not take it or some rows are held back."""
+        if len(self._waiting) or len(self.chains.rows):
+            return False
+        col = self.singletons.basis_from_lp(col_status, row_status, self._entries[2])
+        if self.highs.setBasis(basis_of(col, np.asarray(row_status)[self._rows])) \
+                != highspy.HighsStatus.kOk:
+            return False
+        self._solved_once = True  # a re-solve from a basis (Devex pricing, no presolve)
+        return True
 
     # ---- solving -----------------------------------------------------------------------
     def solve(self) -> Solution:
