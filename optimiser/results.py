@@ -50,20 +50,25 @@ RULE_WORDS = {
 }
 
 
+def _ceil(steps: float) -> int:
+    """Rounded up, past the solver's last digits (1,000.0000001 steps are 1,000)."""
+    return math.ceil(steps * (1.0 - 1e-9) - 1e-6)
+
+
 def money_up(value: float) -> str:
     """£ rounded up, never to nearest (a shortfall is never understated): £1.3m, £351k."""
     v = max(float(value), 0.0)
     if v >= 1e6:
-        return f"£{math.ceil(v / 1e5 - 1e-9) / 10:,.1f}m"
+        return f"£{_ceil(v / 1e5) / 10:,.1f}m"
     if v >= 1e4:
-        return f"£{math.ceil(v / 1e3 - 1e-9):,.0f}k"
-    return f"£{math.ceil(v - 1e-9):,.0f}"
+        return f"£{_ceil(v / 1e3):,.0f}k"
+    return f"£{_ceil(v):,.0f}"
 
 
 def up(value: float, decimals: int = 0) -> str:
     """A count rounded up (people, WTE, activity): 1,204 or 3.2."""
     step = 10.0 ** decimals
-    return f"{math.ceil(max(float(value), 0.0) * step - 1e-9) / step:,.{decimals}f}"
+    return f"{_ceil(max(float(value), 0.0) * step) / step:,.{decimals}f}"
 
 
 def shortfall_summary(allocation: Allocation) -> dict:
@@ -470,6 +475,19 @@ class Allocation:
         frame = pd.concat(frames, ignore_index=True)
         return frame[columns + [c for c in frame.columns if c not in columns]]
 
+    @cached_property
+    def shortfall_prices(self) -> pd.DataFrame:
+        """Per rank that bent: its rules, its least shortfall in £, and the weighted outcome £1
+        more of it would buy (the reduced cost of its total, held at its least in the last
+        stage: optimiser/ordered.py). Empty when no rule bent."""
+        block = self.lp.columns.get("rule_shortfall_gbp")
+        if block is None or not self.solution.optimal:
+            return pd.DataFrame(columns=["rank", "rules", "shortfall_gbp", "price_per_gbp"])
+        frame = block.index.copy()
+        frame["shortfall_gbp"] = self.solution.col_value[block.start:block.stop]
+        frame["price_per_gbp"] = self.solution.col_dual[block.start:block.stop]
+        return frame[frame["shortfall_gbp"] > SHORT_ABSOLUTE].reset_index(drop=True)
+
     @property
     def rules_met(self) -> bool:
         """Does the plan meet every rule (no shortfall)?"""
@@ -583,6 +601,7 @@ class Allocation:
             "shortfall_gbp": float(self.shortfalls["shortfall_gbp"].sum()),
             "shortfalls": self.shortfall_words,
             "shortfall_by_rule": self.shortfall_by_rule.to_dict("records"),
+            "shortfall_prices": self.shortfall_prices.to_dict("records"),
             "explanation": None if self.explanation is None else {
                 "summary": self.explanation.summary,
                 "lines": self.explanation.lines,
