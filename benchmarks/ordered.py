@@ -14,8 +14,9 @@ then times, back to back, the moves a board might make with the universal floor 
                     hard LP answers)
 
 Each time is `allocate(inputs, solver=...)` (update + solve + the Allocation) plus the
-shortfall words the app shows. Reported: the median over rounds and its ratio to the plain warm
-re-solve of the same round, with the load average (`uptime`) beside the figures.
+shortfall words the app shows. Reported: the median over rounds, the median of each round's
+ratio to its own plain warm re-solve, the fastest and slowest, with the load average
+(`uptime`) beside the figures.
 """
 
 from __future__ import annotations
@@ -59,12 +60,13 @@ def main() -> None:
     load_before = os.getloadavg()
     rounds = [one_round(base) for _ in range(1 if args.quick else 5)]
     load_after = os.getloadavg()
-    lines = ["| move | median s | x plain warm | rules short | stages solved |",
-             "|---|---:|---:|---|---:|"]
-    plain = statistics.median(r["plain warm"] for r in rounds)
+    lines = ["| move | median s | x plain warm (median of rounds) | fastest / slowest s "
+             "| rules short | stages solved |", "|---|---:|---:|---|---|---:|"]
     for name, _floor in MOVES:
-        median = statistics.median(r[name] for r in rounds)
-        lines.append(f"| {name} | {median:.3f} | {median / plain:.1f} | "
+        times = [r[name] for r in rounds]
+        ratio = statistics.median(r[name] / r["plain warm"] for r in rounds)
+        lines.append(f"| {name} | {statistics.median(times):.3f} | {ratio:.1f} | "
+                     f"{min(times):.3f} / {max(times):.3f} | "
                      f"{'yes' if rounds[0][f'{name} short'] else 'no'} | "
                      f"{rounds[0][f'{name} stages']} |")
     worst = max(max(r[name] for name, _ in MOVES) for r in rounds)

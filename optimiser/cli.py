@@ -184,9 +184,10 @@ def cmd_frontier(args) -> int:
         return EXIT_NOT_OPTIMAL
     print(f"{facts['optimal_points']} of {facts['points']} points have a plan; "
           f"weighted outcome at dial 0: {money(facts['reference_weighted_outcome_gbp'])}.")
-    print(f"Highest feasible dial {facts['highest_feasible_dial']:.2f}: gives up "
-          f"{money(facts['health_given_up_at_highest_gbp'])} "
-          f"({facts['health_given_up_at_highest_share']:.2%}) of weighted outcome.")
+    if facts["highest_dial_every_rule_met"] is not None:
+        print(f"Highest dial with every rule met {facts['highest_dial_every_rule_met']:.2f}: "
+              f"gives up {money(facts['health_given_up_at_highest_met_gbp'])} "
+              f"({facts['health_given_up_at_highest_met_share']:.2%}) of weighted outcome.")
     if facts["first_dial_short"] is not None:
         print(f"From dial {facts['first_dial_short']:.2f} the rules bend in the model's order; "
               f"at the highest: {facts['rules_short_at_highest']} short.")

@@ -221,6 +221,10 @@ def summary(frame: pd.DataFrame) -> dict:
            else pd.Series(False, index=optimal.index))
     out["highest_dial_every_rule_met"] = (float(optimal.loc[met, "need_gradient"].iloc[-1])
                                           if met.any() else None)
+    if met.any():
+        last_met = optimal.loc[met].iloc[-1]
+        out["health_given_up_at_highest_met_gbp"] = float(last_met["health_given_up_gbp"])
+        out["health_given_up_at_highest_met_share"] = float(last_met["health_given_up_share"])
     short = optimal[~met]
     out["first_dial_short"] = float(short["need_gradient"].iloc[0]) if len(short) else None
     out["rules_short_at_highest"] = str(short["rules_short"].iloc[-1]) if len(short) else ""

@@ -19,7 +19,7 @@ import pandas as pd
 
 from . import io
 from .errors import Problems, did_you_mean
-from .policy import Policy, check_keys, merge_scenario, read_policy, scenario_names
+from .policy import HARD, Policy, check_keys, merge_scenario, read_policy, scenario_names
 from .schemas import (
     HIGHER_NEED,
     INTERVENTIONS,
@@ -63,6 +63,7 @@ class ModelInputs:
             workforce = derive_workforce(policy, self.pcns, self.staff_groups, problems)
         check_against_data(policy, self.pcns, self.interventions, problems,
                            self.priorities.index)
+        check_rules(policy, self.pcns, self.staff_groups, problems)
         problems.raise_if_any()
         return dataclasses.replace(self, policy=policy, workforce_wte=workforce)
 
@@ -303,6 +304,7 @@ def build_inputs(policy: Policy, source: Path, problems: Problems | None = None,
         .astype(bool)
     )
     check_against_data(policy, pcns, interventions, problems, priorities.index)
+    check_rules(policy, pcns, staff, problems)
     workforce = derive_workforce(policy, pcns, staff, problems)
     problems.raise_if_any()
     return ModelInputs(
@@ -451,6 +453,34 @@ def check_against_data(policy: Policy, pcns: pd.DataFrame, interventions: pd.Dat
                          f"(£{lock.spend_gbp:,.0f} a year) is above the most that PCN can spend "
                          f"on it (£{cap:,.0f}, every eligible person reached)",
                          f"Lock at £{cap:,.0f} or less")
+
+
+def check_rules(policy: Policy, pcns: pd.DataFrame, staff: pd.DataFrame,
+                problems: Problems) -> None:
+    """The ranks of rules that bend (each "hard" or a whole number from 1), the £ a WTE costs
+    when the workforce may bend (its shortfall is ranked in £), and people in quintiles 1 and 5
+    when the Q1:Q5 ratio is set."""
+    where = "model file"
+    for rule, rank in policy.rule_ranks.items():
+        if rank != HARD and not (isinstance(rank, int) and not isinstance(rank, bool)
+                                 and rank >= 1):
+            problems.add(where, f"'rules.{rule}' must be \"hard\" or a whole number from 1",
+                         value=rank)
+    if policy.rank("workforce_limit") is not None and "annual_cost_gbp" not in staff:
+        problems.add("staff_groups", "the workforce may fall short (rules.workforce_limit has "
+                     "a rank), but the staff table gives no annual_cost_gbp to value a WTE in £",
+                     "Add annual_cost_gbp to staff_groups, or set rules.workforce_limit = "
+                     "\"hard\"")
+    ratio = policy.q1_q5_spend_ratio
+    if ratio is not None:
+        if not ratio >= 0:
+            problems.add(where, "'equity.q1_q5_spend_ratio' cannot be negative", value=ratio)
+        quintiles = set(pcns["imd_quintile"].astype(int)) if len(pcns) else set()
+        if not {1, 5} <= quintiles:
+            problems.add(where, "'equity.q1_q5_spend_ratio' compares IMD quintiles 1 and 5, but "
+                         "the model's PCNs have no people in "
+                         + " or ".join(str(q) for q in (1, 5) if q not in quintiles),
+                         "Remove the ratio, or model ICBs with people in both quintiles")
 
 
 def derive_workforce(policy: Policy, pcns: pd.DataFrame, staff: pd.DataFrame,

@@ -104,8 +104,13 @@ class Stage:
 
 
 def _held_at(least: float) -> float:
-    least = max(least, 0.0)
+    least = _positive(least)
     return least + FIX_RELATIVE * least + FIX_ABSOLUTE_GBP
+
+
+def _positive(value: float) -> float:
+    """A shortfall as reported: never below zero (nor -0.0)."""
+    return max(float(value), 0.0) + 0.0
 
 
 class OrderedSolver:
@@ -212,7 +217,7 @@ class OrderedSolver:
         for col, rank, rules in zip(z_cols, labels["rank"], labels["rules"], strict=True):
             if values[col] <= FIX_ABSOLUTE_GBP:  # zero is the least a shortfall can be
                 upper[col] = _held_at(values[col])
-                self.stages.append(Stage(int(rank), str(rules), max(values[col], 0.0), False))
+                self.stages.append(Stage(int(rank), str(rules), _positive(values[col]), False))
                 continue
             cost = np.zeros(lp.num_col)
             cost[col] = -1.0  # the LP maximises: the least shortfall of this rank
@@ -225,7 +230,7 @@ class OrderedSolver:
             values = solution.col_value
             least = float(values[col])
             upper[col] = _held_at(least)
-            self.stages.append(Stage(int(rank), str(rules), max(least, 0.0), True,
+            self.stages.append(Stage(int(rank), str(rules), _positive(least), True,
                                      solution.iterations, time.perf_counter() - began))
         soft.change({**arrays, "col_upper": upper})
         return self._summed(soft.solve(), runs)

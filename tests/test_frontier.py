@@ -129,7 +129,7 @@ def test_the_command_line_writes_csv_png_html_and_json(tmp_path, capsys):
     text = (out / "frontier.csv").read_text()
     assert text.splitlines()[0].startswith("point,need_gradient,enhanced_uplift,status")
     assert len(text.splitlines()) == 4
-    assert "Highest feasible dial" in capsys.readouterr().out
+    assert "Highest dial with every rule met" in capsys.readouterr().out
     # A second run into the same folder needs --force.
     assert main(["frontier", str(MODEL), "--points", "3", "--out", str(out)]) == 1
     assert main(["frontier", str(MODEL), "--points", "1", "--out", str(tmp_path / "x")]) == 1

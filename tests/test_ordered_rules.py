@@ -295,3 +295,13 @@ def test_draws_that_cannot_afford_the_floor_bend_and_name_their_shortfall():
     hard = run_uncertainty(inputs.with_policy(rules_bend=False), draws=12, seed=3, **QUIET)
     assert hard.draws["status"].tolist() == ["infeasible" if e > 1e-6 else "optimal"
                                              for e in expected]
+
+
+def test_a_rank_or_ratio_set_in_code_is_checked_like_a_model_file():
+    inputs = load_model(MODEL)
+    with pytest.raises(InputError, match="'rules.need_gradient' must be \"hard\" or a whole"):
+        inputs.with_policy(rule_ranks={**DEFAULT_RANKS, "need_gradient": 0})
+    with pytest.raises(InputError, match="q1_q5_spend_ratio' compares IMD quintiles 1 and 5"):
+        toy_inputs([pcn_row("A", "X", 1000, 2)], [intervention_row("a", "frailty", "core", 10,
+                                                                   0.5)],
+                   q1_q5_spend_ratio=1.2)
