@@ -399,8 +399,9 @@ def check_policy_values(policy: Policy, problems: Problems) -> None:
         problems.add(where, "priority weights cannot be negative")
     if any(w < 0 for w in policy.quintile_weight) or len(policy.quintile_weight) != 5:
         problems.add(where, "equity weights need 5 values, each 0 or more")
+    # (a floor that may bend falls short in the first year instead: a plan, not an error)
     if policy.universal_floor > policy.mobilisation_max_growth and policy.on("mobilisation") \
-            and policy.on("universal_core_offer"):
+            and policy.on("universal_core_offer") and policy.rank("universal_core_offer") is None:
         problems.add(where, f"the universal floor ({policy.universal_floor:.0%}) is above the "
                      f"most a new service can grow in its first year "
                      f"({policy.mobilisation_max_growth:.0%}), so no allocation can meet it",

@@ -267,6 +267,7 @@ def test_with_every_rule_hard_infeasible_settings_are_explained_and_relaxed(app)
 
 
 def test_invalid_settings_list_the_problem_and_keep_the_last_plan(app):
+    app.session_state["changes"] = {"rules_bend": False}  # a floor that cannot bend
     run(app.slider(key="universal_floor").set_value(60))
     assert "cannot be used" in texts(app, "error")
     assert "universal floor" in texts(app, "error")
