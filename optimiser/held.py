@@ -102,7 +102,6 @@ class Singletons:
             col_dual[self.cols[which]] = 0.0
         return full_value, full_dual, col_dual
 
-
     # ---- a basis with the singleton rows as rows, and back ---------------------------------
     def basis_to_lp(self, arrays: dict, vals: np.ndarray, col_status: np.ndarray,
                     row_status: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

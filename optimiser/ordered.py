@@ -33,8 +33,9 @@ A model's [rules] give each rule that may fall short a rank, and keep the others
    from the hard LP's basis extended to the shortfalls (`_extended`: shortfalls at zero,
    each rank's total basic). With the weights above that basis stays dual feasible, so dual
    simplex re-solves it after the move like any warm change (DLN, the floor from 21% to 30%:
-   about 0.4 s for the move, against 3-30 s for stages that start from a stage before's
-   basis, measured while building this: each stage's objective is far from the last's).
+   0.5-0.8 s for the move, benchmarks/ordered_results.md; stages that each started from the
+   stage before's basis took 3-30 s, measured while building this: each stage's objective is
+   far from the last's, and the last stage had to undo the others' arbitrary vertex).
 
 Step 1 runs on every solve, even just after one that fell short: HiGHS finds a move that is
 still short infeasible from its last basis in a few iterations (DLN: about 0.07 s), and a move

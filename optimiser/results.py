@@ -319,7 +319,11 @@ class Allocation:
     # ---- constraints and shadow prices ---------------------------------------------------------
     @cached_property
     def constraints(self) -> pd.DataFrame:
-        """Every policy row: activity, bounds, slack, shadow price (£ of objective per unit)."""
+        """Every policy row: activity, bounds, slack, shadow price (£ of objective per unit).
+
+        When the rules bent, a row's activity is the plan's own, without its shortfall (its
+        slack is then negative), and its shadow price is the last stage's, every rank's
+        shortfall held at its least (optimiser/ordered.py)."""
         sol, lp = self.solution, self.lp
         arrays = lp.arrays()
         frames = []
@@ -336,7 +340,7 @@ class Allocation:
             for j, col in enumerate(label_cols):
                 what = what + ("" if j == 0 else ", ") + frame[col].astype(str)
             frame["what"] = what
-            frame["activity"] = sol.row_value[sl]
+            frame["activity"] = sol.row_value[sl] - self._shortfall_in_rows(name, block)
             frame["lower"] = arrays["row_lower"][sl]
             frame["upper"] = arrays["row_upper"][sl]
             frame["slack"] = np.minimum(frame["activity"] - frame["lower"],
@@ -356,6 +360,16 @@ class Allocation:
         frame.loc[priced, "in_words"] = [self._words(row)
                                          for row in frame[priced].itertuples(index=False)]
         return frame
+
+    def _shortfall_in_rows(self, family: str, rows) -> np.ndarray:
+        """Each row's shortfall term (sign x z) when the rules bent, so that a row's activity
+        is the plan's own (a row short of its rule shows a negative slack)."""
+        out = np.zeros(rows.size)
+        z = self.lp.columns.get(f"shortfall_{family}")
+        if z is not None:
+            soft = np.nonzero(~np.isnan(row_ranks(Layout(self.inputs), family, rows.size)))[0]
+            out[soft] = SOFT_ROWS[family][2] * self.solution.col_value[z.start:z.stop]
+        return out
 
     @cached_property
     def binding(self) -> pd.DataFrame:
@@ -431,13 +445,14 @@ class Allocation:
     def shortfalls(self) -> pd.DataFrame:
         """Every rule row the plan falls short of (none when every rule is met).
 
-        One row each: `rule` (its key in [rules]), `rank`, its labels (`year`, and as the rule
-        has them `pcn_code`, `intervention_id`, `priority_id`, `staff_group`, `scope`, `pot`,
-        `outcome`, `lock`), `required` (what the rule asks), `achieved` (what the plan gives),
-        `shortfall` (the gap, in `unit`) and `shortfall_gbp` (its £ equivalent: a person short
-        of the floor at the service's £ per person; a WTE at its annual cost; an activity at
-        its unit cost). Read from the solution: the plan's own side of each row, without its
-        shortfall column, against the rule.
+        One row each: `rule` (its key in [rules]), `rank`, `year`, `where` (its other labels in
+        words; one column each too, as the rule has them: `pcn_code`, `intervention_id`,
+        `priority_id`, `staff_group`, `scope`, `pot`, `outcome`, `lock`), `required` (what the
+        rule asks), `achieved` (what the plan gives), `shortfall` (the gap, in `unit`) and
+        `shortfall_gbp` (its £ equivalent: a person short of the floor at the service's £ per
+        person; a WTE at its annual cost; an activity at its unit cost). Read from the
+        solution: the plan's own side of each row, without its shortfall column, against the
+        rule.
         """
         sol, lp = self.solution, self.lp
         frames = []
@@ -450,8 +465,7 @@ class Allocation:
             lay = Layout(self.inputs)
             soft = np.nonzero(~np.isnan(row_ranks(lay, family, rows.size)))[0]
             at = rows.start + soft
-            amount = sol.col_value[z.start:z.stop]
-            achieved = sol.row_value[at] - sign * amount
+            achieved = sol.row_value[at] - self._shortfall_in_rows(family, rows)[soft]
             required = arrays["row_lower"][at] if sign > 0 else arrays["row_upper"][at]
             short = np.maximum(sign * (required - achieved), 0.0)
             keep = short > SHORT_ABSOLUTE + SHORT_RELATIVE * np.abs(required)
@@ -468,12 +482,15 @@ class Allocation:
             gbp = gbp_per_unit(lay, family, rows.labels)[soft]
             frame["shortfall_gbp"] = short[keep] * gbp[keep]
             frames.append(frame)
-        columns = ["rule", "rank", "year", "shortfall", "unit", "shortfall_gbp", "required",
-                   "achieved"]
+        columns = ["rule", "rank", "year", "where", "shortfall", "unit", "shortfall_gbp",
+                   "required", "achieved"]
         if not frames:
             return pd.DataFrame(columns=columns)
         frame = pd.concat(frames, ignore_index=True)
-        return frame[columns + [c for c in frame.columns if c not in columns]]
+        labels = [c for c in frame.columns if c not in columns]
+        frame["where"] = frame[labels].apply(
+            lambda r: ", ".join(str(v) for v in r if isinstance(v, str) and v), axis=1)
+        return frame[columns + labels]
 
     @cached_property
     def shortfall_prices(self) -> pd.DataFrame:
