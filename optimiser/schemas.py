@@ -166,9 +166,8 @@ PCNS = TableSchema(
                required=False),
         Column("rurality_band", "text", "", "urban, mixed or rural (by rural_share)",
                required=False, choices=RURALITY_BANDS),
-        *(Column(c, "float", f"{o.removesuffix('_avoided').replace('_', ' ')} a year",
-                 f"modelled 2024/25 baseline of the activity '{o}' avoids", required=False,
-                 minimum=0)
+        *(Column(c, "float", f"{OUTCOME_LABELS[o].removesuffix(' avoided')} a year",
+                 "modelled 2024/25 baseline (data/README.md)", required=False, minimum=0)
           for o, c in BASELINE_COLUMNS.items()),
     ),
     prefixes=(Column("fte_", "float", "FTE", "PCN workforce census FTE", False, minimum=0),),

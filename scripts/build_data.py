@@ -714,15 +714,13 @@ def quintile_shares(people: pd.DataFrame) -> pd.DataFrame:
     return shares
 
 
-def imd_people_split(
-    practice: pd.DataFrame, pcns: pd.DataFrame, report: Report
-) -> tuple[pd.DataFrame, pd.Series]:
+def imd_people_split(practice: pd.DataFrame, pcns: pd.DataFrame, report: Report) -> pd.DataFrame:
     """Each PCN's population split across national IMD quintiles by its practices' quintiles.
 
     Practices (with a score) get a national quintile on the registered-population scale, as
     PCNs do in `imd_quintiles`; a PCN's shares are its patients' shares by practice quintile.
     Practices without a score are left out of their PCN's shares; a PCN with no scored practice
-    would take its single quintile (share 1). Returns the shares and the practice quintiles.
+    would take its single quintile (share 1).
     """
     scored = practice.dropna(subset=["imd"])
     quintile = population_quintiles(scored["imd"], scored["TOTAL"], scored["PRACTICE_CODE"])
@@ -736,7 +734,7 @@ def imd_people_split(
         shares.loc[code] = [float(q == single[code]) for q in QUINTILES]
     shares.index.name = "pcn_code"
     report_imd_split(practice, quintile, shares, pcns, list(fallback), report)
-    return shares, quintile
+    return shares
 
 
 def report_imd_split(
@@ -1679,7 +1677,7 @@ def build(inputs: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], Rep
     pcns.index.name = "pcn_code"
     pcns = pcns.reset_index()
     pcns["imd_quintile"] = imd_quintiles(pcns)
-    shares, _ = imd_people_split(practice_scores, pcns, report)
+    shares = imd_people_split(practice_scores, pcns, report)
     pcns = pcns.join(shares, on="pcn_code")
     pcns = pcns[
         [
