@@ -25,7 +25,10 @@ with that interface and one more case in `strategy_for`; `Strategy`'s docstring 
 those two would use it.
 
 Solver outcomes are data: `Solution.status` is one of optimal, infeasible, unbounded,
-time_limit or error, never an exception.
+time_limit or error, never an exception. A warm re-solve that HiGHS ends with anything else
+(it said "error" where a cold solve of the same model said "infeasible": DLN, equity dial
+1.0 and enhanced uplift 200%) is not shown: the model is built again and solved cold within
+the same time limit, and the Solution says so (`retried_cold`).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from .formulation import formulate, reformulate
 from .highs import DEVEX, basis_of, highs_model, new_highs, status_arrays, to_highs_lp
 from .inputs import ModelInputs
 from .lp import LinearProgram
-from .strategies.base import Solution, SolveOptions, Strategy
+from .strategies.base import DEFINITIVE, Solution, SolveOptions, Strategy
 from .strategies.rowgen import RowGeneration, cross_year_rows
 from .strategies.whole import WholeLP
 
@@ -101,9 +104,20 @@ class Solver:
         return "warm"
 
     def solve(self) -> Solution:
-        """Solve within `options.time_limit`."""
-        solution = self.strategy.solve(time.perf_counter() + self.options.time_limit)
-        return dataclasses.replace(solution, build_seconds=self.build_seconds)
+        """Solve within `options.time_limit`; a warm re-solve that ends without a definitive
+        status is retried cold (module docstring)."""
+        deadline = time.perf_counter() + self.options.time_limit
+        solution = self.strategy.solve(deadline)
+        solution = dataclasses.replace(solution, build_seconds=self.build_seconds)
+        if not solution.warm or solution.status in DEFINITIVE:
+            return solution
+        tried = solution
+        self._build(self.inputs, self.lp)  # HiGHS's state after the failed run is not reused
+        solution = self.strategy.solve(deadline)
+        return dataclasses.replace(
+            solution, iterations=tried.iterations + solution.iterations,
+            build_seconds=tried.build_seconds + self.build_seconds,
+            solve_seconds=tried.solve_seconds + solution.solve_seconds, retried_cold=True)
 
     def write(self, path: str) -> None:
         """Export the LP (.mps or .lp by the file's extension) with readable names."""

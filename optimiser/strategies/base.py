@@ -15,6 +15,8 @@ import numpy as np
 from ..inputs import ModelInputs
 from ..lp import LinearProgram
 
+DEFINITIVE = ("optimal", "infeasible", "unbounded", "time_limit")  # statuses a user is shown
+
 
 @dataclass(frozen=True)
 class SolveOptions:
@@ -45,6 +47,7 @@ class Solution:
     solve_seconds: float = 0.0  # HiGHS's own time (all its runs)
     warm: bool = False
     rounds: int = 1  # optima checked against waiting rows (more than one: rows were added)
+    retried_cold: bool = False  # a warm re-solve ended without an answer: rebuilt and cold
 
     @property
     def optimal(self) -> bool:
@@ -64,7 +67,7 @@ class Strategy(Protocol):
       the latest, and report a value and a dual for every column and row of `lp` (rows the
       strategy held as bounds or never added included), the status in the tool's words
       (`highs.STATUS`), and whether it started from an earlier basis (`warm`). Solver fills
-      in `build_seconds`.
+      in `build_seconds` and `retried_cold`.
 
     `lp`, `highs` (the HiGHS model it re-solves, read by tests, benchmarks and the
     uncertainty analysis, which sets a starting basis on it) and `waiting_rows` (rows not
