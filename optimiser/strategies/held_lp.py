@@ -9,8 +9,8 @@ rows, 0.19-0.24 s without; benchmarks/README.md). Rows that `may_wait` (row gene
 start outside HiGHS and are added with `add_rows`; while any wait, each service's growth rows
 summed over its years bound its reach (`held.Chains`). `solution` gives back a value and a
 dual for every LP row, as the LP with every row kept would: a bound's reduced cost goes back
-to the rows that set it, and a row never added has the dual zero (exact: it is slack, or
-part of a growth chain whose bound passes it its share).
+to the rows that set it, and a row never added has a shadow price of zero, which is exact,
+unless it is part of a growth chain whose bound binds (`held.Chains` gives it its share).
 """
 
 from __future__ import annotations

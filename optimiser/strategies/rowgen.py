@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import time
 
-import highspy
 import numpy as np
 
 from ..highs import BASIC, DUAL, Runs, basis_of, price_with_devex
@@ -54,16 +53,9 @@ class RowGeneration:
         self.options = options
         self.years = inputs.years
         self.held = HeldLP(lp, options, may_wait=cross_year_rows(lp))
+        self.lp, self.highs = lp, self.held.highs
         self._solved_once = False
         self._devex = False
-
-    @property
-    def lp(self) -> LinearProgram:
-        return self.held.lp
-
-    @property
-    def highs(self) -> highspy.Highs:
-        return self.held.highs
 
     @property
     def waiting_rows(self) -> int:

@@ -17,8 +17,6 @@ feasible: dual simplex.
 
 from __future__ import annotations
 
-import highspy
-
 from ..highs import DUAL, PRIMAL, Runs, price_with_devex
 from ..inputs import ModelInputs
 from ..lp import LinearProgram
@@ -36,22 +34,16 @@ class WholeLP:
     def __init__(self, inputs: ModelInputs, lp: LinearProgram, options: SolveOptions):
         self.options = options
         self.held = HeldLP(lp, options)
+        self.lp, self.highs = lp, self.held.highs
         self._simplex = DUAL  # for the next warm re-solve
         self._solved_once = False
         self._devex = False
-
-    @property
-    def lp(self) -> LinearProgram:
-        return self.held.lp
-
-    @property
-    def highs(self) -> highspy.Highs:
-        return self.held.highs
 
     def update(self, inputs: ModelInputs, lp: LinearProgram) -> bool:
         changed = self.held.update(lp)
         if changed is None:
             return False
+        self.lp = lp
         self._simplex = PRIMAL if changed <= {"costs"} and lp.num_col < PRIMAL_UP_TO_COLUMNS \
             else DUAL
         return True
