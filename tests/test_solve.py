@@ -85,3 +85,36 @@ def test_dln_equity_dial_and_uplift_warm_gives_the_cold_answer():
     assert again.retried_cold and not again.warm
     manifest = Allocation(changed, solver.lp, again).manifest
     assert manifest["retried_cold"] is True and manifest["warm_start"] is False
+
+
+def test_costs_and_bounds_change_in_place_for_a_warm_stage():
+    """What a lexicographic strategy does between stages (strategies.base.Strategy): new
+    costs and one more bound, pushed to the HiGHS model held, and a warm re-solve.
+
+    The hand LP of test_lp: max 3x - y, x + y <= 10, 2x <= 6, -y <= -1 (x = 3, y = 1). Then
+    max y with x >= 2: y = 8 and x = 2; the sum row is worth 1 and x's own bound -1.
+    """
+    import numpy as np
+
+    from optimiser.highs import DUAL
+    from optimiser.solve import SolveOptions
+    from optimiser.strategies.held_lp import HeldLP
+    from tests.test_lp import hand_lp
+
+    options = SolveOptions()
+    held = HeldLP(hand_lp(), options)
+    runs = Runs()
+    runs.run(held.highs, options, DUAL, float("inf"))
+    first = held.solution(runs, warm=False)
+    assert first.objective == pytest.approx(8.0) and first.col_value == pytest.approx([3, 1])
+    stage = {**held.arrays, "col_cost": np.array([0.0, 1.0]),
+             "col_lower": np.array([2.0, 0.0])}
+    assert held.change(stage) == {"costs", "bounds"}
+    runs = Runs()
+    runs.run(held.highs, options, DUAL, float("inf"))
+    second = held.solution(runs, warm=True)
+    assert second.objective == pytest.approx(8.0) and second.col_value == pytest.approx([2, 8])
+    assert second.row_value == pytest.approx([10.0, 4.0, -8.0])
+    assert second.row_dual == pytest.approx([1.0, 0.0, 0.0])
+    assert second.col_dual == pytest.approx([-1.0, 0.0])
+    assert 0 < second.iterations <= 2  # from the first stage's basis
