@@ -96,6 +96,19 @@ def test_a_column_bound_tighter_than_its_singleton_row_keeps_its_reduced_cost():
     assert col_dual == pytest.approx([3.0, 0.0])
 
 
+def test_a_singleton_row_at_its_limit_takes_no_dual_that_belongs_to_the_column_bound():
+    """min x (max -3x - y) with x >= 3 of its own and the row 2x <= 6 also at its limit: the
+    column's own lower bound binds (reduced cost -3), the row does not (dual 0). Before the
+    sign check, the row got -3/2, wrong in sign, and the column 0."""
+    lp = hand_lp()
+    lp.col_cost[0] = np.array([-3.0, -1.0])
+    lp.col_lower[0] = np.array([3.0, 0.0])
+    _, _, x, _, row_dual, col_dual = solve_held(lp)
+    assert x == pytest.approx([3.0, 1.0])
+    assert row_dual == pytest.approx([0.0, 0.0, 1.0])
+    assert col_dual == pytest.approx([-3.0, 0.0])
+
+
 def growth_lp(coefficient: float = 1.0) -> LinearProgram:
     """y0 <= 2, y1 - y0 <= 3, y2 - y1 <= 4 (one service's growth rows), each y in [0, 8]."""
     lp = LinearProgram()
