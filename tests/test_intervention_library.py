@@ -27,7 +27,10 @@ PRIORITIES = {
     "end_of_life",
     "vaccination_screening",
     "strong_general_practice",
+    "outpatient_redesign",
 }
+# CC3: no higher-need PCNs (seed 001 L696/L730), so universal core offer rows only.
+CC3 = "outpatient_redesign"
 TIERS = {"core", "enhanced"}
 LEVERS = {"reach", "access", "intensity", "coordination", "enablement"}
 POPULATION_COLUMNS = {
@@ -180,7 +183,7 @@ def test_wte_columns_match_staff_groups_exactly(interventions, staff):
 
 
 def test_row_count_is_in_the_planned_range(interventions):
-    assert 30 <= len(interventions) <= 36
+    assert 30 <= len(interventions) <= 40
 
 
 def test_ids_are_unique_snake_case_and_short(interventions):
@@ -197,10 +200,12 @@ def test_priority_tier_lever_values_allowed(interventions):
 
 
 def test_every_priority_has_core_and_enhanced_rows(interventions):
+    """Enhanced support where the seed names higher-need PCNs; CC3 has none, so core only."""
     tiers = interventions.groupby("priority_id")["tier"].agg(set)
     assert set(tiers.index) == PRIORITIES, "a priority has no rows at all"
-    missing = {p: TIERS - t for p, t in tiers.items() if t != TIERS}
+    missing = {p: TIERS - t for p, t in tiers.items() if t != TIERS and p != CC3}
     assert not missing, missing
+    assert tiers[CC3] == {"core"}
 
 
 def test_cohort_columns_are_pcn_columns(interventions):
@@ -311,10 +316,24 @@ def test_overlapping_end_of_life_rows_valued_once(interventions):
     assert (acp > 0).any() and (record == 0).all()
 
 
-def test_no_pcn_row_avoids_outpatient_attendances(interventions):
-    """CC3 outpatient & follow-up redesign is not allocated to PCNs."""
+def test_only_outpatient_redesign_rows_avoid_outpatient_attendances(interventions):
+    """PS1-CC2 rows claim no outpatient effect; CC3 rows are what the -25% ambitions rest on."""
     op = interventions[["op_avoided", "op_avoided_low", "op_avoided_high"]]
-    assert (op == 0).all().all()
+    others = interventions["priority_id"] != CC3
+    assert (op[others] == 0).all().all(), offenders(interventions, others & (op != 0).any(axis=1))
+
+
+def test_outpatient_redesign_rows_avoid_attendances_with_their_sources(interventions):
+    cc3 = interventions[interventions["priority_id"] == CC3]
+    assert len(cc3) >= 2
+    assert (cc3["op_avoided"] > 0).all(), cc3[["intervention_id", "op_avoided"]]
+    assert (cc3["op_avoided_high"] >= cc3["op_avoided"]).all()
+    # each cites a source this library checked (L#) and says where its effect comes from
+    assert cc3["sources"].str.contains(r"\bL\d+\b").all()
+    assert cc3["notes"].str.contains("Effect").all()
+    assert cc3["seed_line"].isin([f"L{n}" for n in range(1054, 1059)]).all()  # seed levers
+    assert set(cc3["tier"]) == {"core"} and set(cc3["delivery_level"]) == {"icb"}
+    assert (cc3["outcome_horizon"] == "annual").all()
 
 
 def test_prevalence_used_for_register_cohorts(interventions):
@@ -330,7 +349,8 @@ def test_text_fields(interventions):
     assert set(interventions["price_year"]) == {"2024/25"}
     assert set(interventions["outcome_horizon"]) <= {"annual", "lifetime"}
     assert interventions["seed_line"].str.fullmatch(r"L\d{3,4}").all()
-    assert interventions["evidence_row"].str.fullmatch(r"[1-7]\.\d").all()
+    # memo rows 1.1-7.3; 8.x are this library's CC3 rows (INTERVENTIONS.md section 8)
+    assert interventions["evidence_row"].str.fullmatch(r"[1-8]\.\d").all()
 
 
 def test_sources_cite_memo_tags(interventions):
@@ -398,7 +418,7 @@ def test_mobilisation_set_up_costs_are_a_quarter_of_the_minimum_team(interventio
     for row in interventions.itertuples():
         if not str(row.setup_cost_basis).startswith("one quarter of the minimum team"):
             continue
-        found = re.search(r"x ([\d,]+) a WTE", row.setup_cost_basis)
+        found = re.search(r"x £([\d,]+) a WTE", row.setup_cost_basis)
         per_wte = int(found.group(1).replace(",", ""))
         assert per_wte in costs, (row.intervention_id, "not a staff_groups.csv cost")
         assert row.min_size_unit == "wte"
@@ -499,6 +519,39 @@ def test_the_loaded_library_carries_the_commissioning_facts():
     assert iv["min_size"].dtype == float and iv["setup_cost_gbp"].dtype == float
     assert iv.at["mh_support_teams", "min_size"] == 8.0
     assert iv["setup_cost_gbp"].isna().any()  # blank stays "not known", never 0
+
+
+@pytest.fixture(scope="module")
+def dln_allocation():
+    from optimiser import allocate
+
+    return allocate(load_model(ROOT / "models" / "dln_base.toml"))[1]
+
+
+def test_dln_plan_now_avoids_outpatient_attendances_through_cc3(dln_allocation):
+    """Before CC3 had rows, every plan avoided 0 outpatient attendances."""
+    a = dln_allocation
+    assert a.status == "optimal"
+    assert a.totals["op_avoided"] > 0
+    cc3 = a.detail[a.detail["priority_id"] == CC3]
+    assert cc3["op_avoided"].sum() == pytest.approx(a.totals["op_avoided"])
+    # the universal core offer reaches every PCN, in every year
+    assert cc3.groupby("intervention_id")["pcn_code"].nunique().min() == len(a.inputs.pcns)
+    assert set(cc3["year"]) == set(a.inputs.years)
+
+
+def test_cc3_has_no_higher_need_pcns_and_no_enhanced_support_rule(dln_allocation):
+    """higher_need.csv has no CC3 rows; the loader reads the missing flags as 'not higher
+    need', so the enhanced-support uplift builds no row for CC3 and none of its spend is
+    counted as higher-need spend."""
+    a = dln_allocation
+    assert not (_read("higher_need.csv")["priority_id"] == CC3).any()
+    assert CC3 in a.inputs.higher_need.columns
+    assert not a.inputs.higher_need[CC3].any()
+    uplift = a.constraints[a.constraints["constraint"] == "enhanced_support_uplift"]
+    assert len(uplift) > 0 and CC3 not in set(uplift["priority"])
+    spend = a.by_priority.set_index(["year", "priority_id"])
+    assert (spend.xs(CC3, level="priority_id")["higher_need_spend_gbp"] == 0).all()
 
 
 # ------------------------------------------------------------------------------ staff groups
