@@ -18,15 +18,18 @@ import numpy as np
 import pandas as pd
 
 from . import io
+from .equity import QUINTILES, single_quintile_shares
 from .errors import Problems, did_you_mean
 from .policy import Policy, check_keys, merge_scenario, read_policy, scenario_names
 from .schemas import (
+    BASELINE_COLUMNS,
     COMMISSIONING_BASIS,
     HIGHER_NEED,
     INTERVENTIONS,
     OUTCOMES,
     PCNS,
     PRIORITIES_TABLE,
+    QUINTILE_SHARE_COLUMNS,
     STAFF_GROUPS,
     UNIT_COSTS,
     TableSchema,
@@ -156,9 +159,46 @@ class ModelInputs:
         return weight / weight.sum()
 
     @cached_property
+    def quintile_shares(self) -> pd.DataFrame:
+        """Share of each PCN's people in each national IMD quintile (pcn x quintile 1..5).
+
+        From the columns imd_q1_share..imd_q5_share of the PCN table (each PCN's population
+        split by its practices' IMD quintiles, data/README.md); rows sum to 1. A table without
+        them (e.g. an uploaded workbook) puts each PCN wholly in its imd_quintile.
+        """
+        pcns = self.pcns
+        if all(c in pcns.columns for c in QUINTILE_SHARE_COLUMNS):
+            shares = pcns[list(QUINTILE_SHARE_COLUMNS)].astype(float)
+            shares = shares.div(shares.sum(axis=1), axis=0)  # exactly 1 after 6-decimal rounding
+            shares.columns = list(QUINTILES)
+            return shares
+        return single_quintile_shares(pcns["imd_quintile"].astype(int))
+
+    @cached_property
     def equity_weight(self) -> pd.Series:
-        q = self.pcns["imd_quintile"].astype(int)
-        return q.map(lambda k: self.policy.quintile_weight[k - 1]).astype(float)
+        """q_p: the PCN's equity weight, the mix of the quintile weights by its people.
+
+        q_p = sum_k share[p,k] x quintile_weight_k, so a PCN with 60% of its people in Q1 and
+        40% in Q2 gets 0.6 w_1 + 0.4 w_2 (w_q of a PCN wholly in quintile q without a split).
+        """
+        weights = np.asarray(self.policy.quintile_weight, dtype=float)
+        return pd.Series(self.quintile_shares.to_numpy() @ weights, index=self.pcns.index)
+
+    @cached_property
+    def baseline(self) -> pd.DataFrame:
+        """Modelled annual activity per PCN before any intervention (pcn x activity outcome).
+
+        Columns are the avoided-activity outcomes (nel_avoided, ed_avoided, bed_days_avoided,
+        op_avoided), each holding the activity it is avoided from: emergency admissions, A&E
+        attendances, emergency bed days and consultant-led outpatient attendances a year, from
+        the PCN table's baseline_* columns. They are 2024/25 counts apportioned to PCNs by
+        population x acute need (data/README.md); no growth is sourced, so the same baseline
+        stands for every year of the model. A column the table lacks is NaN (no baseline).
+        """
+        out = {o: (self.pcns[c].astype(float) if c in self.pcns.columns
+                   else pd.Series(np.nan, index=self.pcns.index))
+               for o, c in BASELINE_COLUMNS.items()}
+        return pd.DataFrame(out, index=self.pcns.index)
 
     @cached_property
     def wte_per_person(self) -> pd.DataFrame:
@@ -279,6 +319,7 @@ def build_inputs(policy: Policy, source: Path, problems: Problems | None = None,
     _check_references(pcns_all, interventions, staff, unit_costs, tables["higher_need"],
                       priorities, policy, problems)
     check_commissioning_facts(interventions, problems)
+    _check_quintile_shares(tables["pcns"], problems)
     problems.raise_if_any()
 
     if policy.icbs == ("all",):
@@ -402,6 +443,29 @@ def _filled(column: pd.Series) -> pd.Series:
     if column.dtype == object:
         return column.fillna("").astype(str).str.strip().ne("")
     return column.notna()
+
+
+def _check_quintile_shares(pcns: pd.DataFrame, problems: Problems) -> None:
+    """The IMD quintile shares come as all five columns or none, and each row sums to 1."""
+    present = [c for c in QUINTILE_SHARE_COLUMNS if c in pcns.columns]
+    if not present:
+        return
+    if len(present) < len(QUINTILE_SHARE_COLUMNS):
+        missing = [c for c in QUINTILE_SHARE_COLUMNS if c not in present]
+        problems.add("pcns.csv", f"the IMD quintile shares need all five columns: "
+                     f"{', '.join(missing)} missing",
+                     "Add them, or remove every imd_q*_share column to use imd_quintile alone")
+        return
+    total = pcns[list(QUINTILE_SHARE_COLUMNS)].astype(float).sum(axis=1)
+    wrong = np.flatnonzero((total - 1.0).abs().to_numpy() > 1e-3)
+    for pos in wrong[:5]:
+        problems.add("pcns.csv", "the IMD quintile shares of a PCN do not add up to 1",
+                     "Make imd_q1_share to imd_q5_share sum to 1 (they share out its people)",
+                     row=int(pos) + 2, column="imd_q1_share..imd_q5_share",
+                     value=round(float(total.iloc[pos]), 6))
+    if len(wrong) > 5:
+        problems.add("pcns.csv", f"{len(wrong) - 5} more PCNs' IMD quintile shares do not add "
+                     "up to 1", "Make each row's five shares sum to 1")
 
 
 def check_policy_values(policy: Policy, problems: Problems) -> None:
