@@ -494,7 +494,7 @@ def test_bad_commissioning_facts_are_named_with_their_fix(workspace, iid, values
 
 
 def test_a_library_without_the_commissioning_columns_still_loads(workspace):
-    """The columns are optional: a workbook made before issue 17 solves as before."""
+    """The columns are optional: a workbook made before issue 17 loads as before."""
     path = workspace / "data" / "interventions.csv"
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     frame.drop(columns=COMMISSIONING_COLUMNS).to_csv(path, index=False)
