@@ -31,6 +31,7 @@ def main() -> None:
     except InputError as err:
         views.cannot_start(err)
         return
+    state.settle(base)  # a relaxation asked for, before the widgets show the settings
     controls.prepare(app, base)
     views.title(app, base)
     views.flashes()

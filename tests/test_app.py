@@ -48,6 +48,15 @@ def run(target) -> AppTest:
     return at
 
 
+def finish(at: AppTest, kind: str) -> AppTest:
+    """Wait for the session's background job of this kind to end, then rerun the page (as the
+    progress bar's own rerun does in a browser)."""
+    entry = at.session_state["jobs"].get(kind) if "jobs" in at.session_state else None
+    if entry is not None:
+        assert entry.job.wait(TIMEOUT), f"the {kind} job did not finish"
+    return run(at)
+
+
 def tile(at: AppTest, starts: str) -> str:
     values = [m.value for m in at.metric if m.label.startswith(starts)]
     assert values, f"no tile starting {starts!r}: {[m.label for m in at.metric]}"
@@ -289,6 +298,9 @@ def test_uncertainty_runs_on_request(app):
     run(app.number_input(key="psa_draws").set_value(5))
     run(app.checkbox(key="psa_kinds").uncheck())
     run(app.button(key="psa_go").click())
+    assert app.button(key="cancel_uncertainty")  # 5 draws: more than 3 s, in the background
+    assert any("Solving 5 draws: about" in p.proto.text for p in app.get("progress"))
+    finish(app, "uncertainty")
     markdown = texts(app, "markdown")
     assert "90% lie between" in markdown
     assert "A robust choice" in markdown and "Best on average" in markdown

@@ -18,7 +18,7 @@ import streamlit as st
 from ..errors import InputError
 from ..results import Allocation, money
 from ..schemas import PRIORITIES
-from . import auth, state
+from . import auth, background, state
 from .charts import NHS_BLUE, ORANGE, chart, layout
 from .safe import md
 from .store import (
@@ -250,12 +250,45 @@ def _describe(store: ScenarioStore, name: str) -> None:
     st.caption(f"{md(words)} Saved {_when(settings)}.")
 
 
-def _allocation_for(app: state.App, store: ScenarioStore, name: str,
-                    current: Allocation | None) -> Allocation | None:
+def _inputs_for(app: state.App, store: ScenarioStore, name: str):
+    """The inputs a saved scenario solves (None for the current settings, already solved)."""
     if name == CURRENT:
-        return current
+        return None
     _, icbs, changes, _ = saved_settings(store, name)
-    return state.compare_allocation(app, icbs, changes)
+    return state.compare_inputs(app, icbs, changes)
+
+
+def _compare(app: state.App, store: ScenarioStore, current: Allocation | None) -> None:
+    """Start solving the two chosen scenarios; the comparison is kept when both are solved."""
+    ss = st.session_state
+    a_name, b_name = ss["compare_a"], ss["compare_b"]
+    ss.pop("comparison", None)
+    try:
+        a_inputs = _inputs_for(app, store, a_name)
+        b_inputs = _inputs_for(app, store, b_name)
+    except BadScenario as err:
+        st.error(md(err))
+        return
+    except KeyError as err:
+        st.error(f"The scenario '{md(err.args[0])}' is no longer in the store.")
+        return
+    except InputError as err:
+        st.error("These scenarios cannot be compared:\n\n"
+                 + "\n".join(f"- {md(p)}" for p in err.problems))
+        return
+    except Exception as err:  # noqa: BLE001 - a stored value of the wrong kind
+        st.error(f"These scenarios cannot be compared: a saved setting cannot be used "
+                 f"({type(err).__name__}).")
+        return
+
+    def done(a: Allocation | None, b: Allocation | None) -> None:
+        a, b = a or current, b or current
+        if a is None or b is None or a.status != "optimal" or b.status != "optimal":
+            state.flash("error", "Both scenarios need a feasible plan to be compared.")
+            return
+        ss["comparison"] = (a_name, b_name, comparison_tables(a, b))
+
+    state.start_compare(a_inputs, b_inputs, done)
 
 
 def compare_section(app: state.App, store: ScenarioStore, current: Allocation | None,
@@ -268,30 +301,8 @@ def compare_section(app: state.App, store: ScenarioStore, current: Allocation | 
     second.selectbox("Second", options, key="compare_b",
                      index=min(1, len(options) - 1))
     if go_column.button("Compare", key="compare_go"):
-        a_name, b_name = ss["compare_a"], ss["compare_b"]
-        with st.spinner("Solving both scenarios…"):
-            try:
-                a = _allocation_for(app, store, a_name, current)
-                b = _allocation_for(app, store, b_name, current)
-            except BadScenario as err:
-                st.error(md(err))
-                return
-            except KeyError as err:
-                st.error(f"The scenario '{md(err.args[0])}' is no longer in the store.")
-                return
-            except InputError as err:
-                st.error("These scenarios cannot be compared:\n\n"
-                         + "\n".join(f"- {md(p)}" for p in err.problems))
-                return
-            except Exception as err:  # noqa: BLE001 - a stored value of the wrong kind
-                st.error(f"These scenarios cannot be compared: a saved setting cannot be used "
-                         f"({type(err).__name__}).")
-                return
-        if a is None or b is None or a.status != "optimal" or b.status != "optimal":
-            st.error("Both scenarios need a feasible plan to be compared.")
-            ss.pop("comparison", None)
-            return
-        ss["comparison"] = (a_name, b_name, comparison_tables(a, b))
+        _compare(app, store, current)
+    background.progress("compare")
     stored = ss.get("comparison")
     if stored:
         show_comparison(*stored)
