@@ -2,7 +2,8 @@
 it made. The jobs themselves (threads, estimates, cancelling HiGHS) are in jobs.py.
 
 An action whose estimate is at most `INLINE_SECONDS` (about 3 s) is waited for in the page
-run that started it, under a spinner, as before. A longer one runs while the page stays
+run that started it, under a spinner, as before (until it runs well past its estimate, or
+into a long next step such as an explanation). A longer one runs while the page stays
 usable: its progress bar is a fragment that redraws itself twice a second
 (`st.fragment(run_every=...)`) without rerunning the page, and asks for a whole-page rerun
 when the job ends. Every page run first collects the jobs that ended (`collect`): it hands
@@ -27,6 +28,7 @@ from .jobs import Job
 
 INLINE_SECONDS = 3.0  # the issue's "about 3 s": longer actions run in the background
 POLL_SECONDS = 0.5
+WAIT_AT_MOST = 3.0  # x the estimate: a short job still running then goes on in the background
 
 
 @dataclass
@@ -61,9 +63,21 @@ def start(kind: str, label: str, estimate: float, work: Callable[[Job], object],
     job.start()
     if estimate <= INLINE_SECONDS:
         with st.spinner(f"{label}…"):
-            job.wait()
+            _wait_inline(job)
         collect(kind)
     return job
+
+
+def _wait_inline(job: Job) -> None:
+    """Wait for a short job, but not past WAIT_AT_MOST x its estimate (a loaded machine, a
+    wrong estimate) nor into a long next step (an explanation): from then on it goes on in the
+    background like any long job."""
+    first = job.step
+    deadline = job.started + max(2 * INLINE_SECONDS, WAIT_AT_MOST * job.estimate)
+    while not job.wait(0.05):
+        if time.monotonic() > deadline or (job.step is not first
+                                           and job.step.estimate > INLINE_SECONDS):
+            return
 
 
 def collect(only: str | None = None) -> None:

@@ -17,17 +17,20 @@ cold solve took 3 s.
 This module does not import Streamlit: background.py draws the progress and the Cancel
 button, and collects what a job made when it ends.
 
-## How long things take (`estimate_*`)
+## How long things take (`solve_seconds`, `explain_seconds`, ...)
 
 The estimate comes from the model's size in LP columns, which `columns(inputs)` counts
 exactly from the eligible (PCN, intervention) pairs without building the LP. Measured on this
-2-core machine, 2026-12-03 (load average 0.9 to 2.4), the app's model (models/dln_base.toml)
-on the first n ICBs, one process each (`Solver` build + `solve`, then `explain_infeasible`):
+2-core machine, 2026-12-03 (load average 0.9 to 2.4; 6 to 7 for the rows of 8 and 10 ICBs,
+other people's work on the machine), the app's model (models/dln_base.toml) on the first n
+ICBs, one process each (`Solver` build + `solve`, then `explain_infeasible`):
 
 | ICBs | PCNs | columns | build s | solve s | status | explanation s | peak GB |
 |---:|---:|---:|---:|---:|---|---:|---:|
 | 3 | 55 | 41,910 | 0.03 | 0.46 | optimal | | 0.23 |
 | 6 | 144 | 109,655 | 0.08 | 2.38 | optimal | | 0.34 |
+| 8 | 196 | 149,245 | 0.30 | 0.24 | infeasible | 44.2 | 0.89 |
+| 10 | 299 | 227,595 | 0.57 | 0.32 | infeasible | 105 | 1.25 |
 | 12 | 353 | 268,705 | 0.21 | 0.70 | infeasible | 28.8 | 1.64 |
 | 24 | 753 | 573,125 | 0.54 | 1.69 | infeasible | 128 | 3.33 |
 | 42 | 1,297 | 987,195 | 0.56 | 1.08 | infeasible | 410 | 5.43 |
@@ -37,9 +40,12 @@ and benchmarks/README.md: England five-year feasible (35% of the workforce) 46.3
 benchmarks/frontier_uncertainty_results.md: a 25-point frontier 2.77 x a cold solve, a PSA
 draw 0.93 x. Fitted: a cold solve to optimality 2.0 s x (columns / 100,000)^1.37 (DLN 0.6 s,
 England 46 s); a warm re-solve 0.4 x that (HiGHS rebuilds models of 250,000 columns or more
-and solves them cold); an explanation 4.1 s x (columns / 100,000)^2 (England 400 s). An
-infeasible model is found out faster than a feasible one is solved, so the solve estimate
-holds for both; the explanation is estimated again once it is needed.
+and solves them cold). An explanation's time depends on which rules conflict as much as on
+size (and on the machine's load: 8 and 10 ICBs took longer than 12): 12 s x (columns /
+100,000)^1.6 lies within a factor of 2.5 of every row above (England 470 s). An infeasible
+model is found out faster than a feasible one is solved, so the solve estimate holds for
+both; the explanation is estimated again once it is needed, and the progress bar says when a
+step runs past its estimate.
 """
 
 from __future__ import annotations
@@ -62,8 +68,8 @@ SOLVE_S_PER_100K = 2.0  # a cold solve of 100,000 columns, seconds (table above)
 SOLVE_EXPONENT = 1.37
 WARM_SHARE = 0.4  # a warm re-solve against a cold one
 ALWAYS_COLD_FROM = 250_000  # columns: solve.LAZY_FROM_COLUMNS, where an update rebuilds
-EXPLAIN_S_PER_100K = 4.1
-EXPLAIN_EXPONENT = 2.0
+EXPLAIN_S_PER_100K = 12.0
+EXPLAIN_EXPONENT = 1.6
 FRONTIER_PER_POINT = 0.07  # a 25-point frontier took 2.77 cold solves
 PSA_PER_DRAW = 0.93  # a draw against the central cold solve
 SETUP_S = 0.3  # reading the model's tables and formulating, at the least
