@@ -404,3 +404,86 @@ def test_a_job_reports_failure_without_raising(caplog):
         assert waiting.wait(5) and waiting.cancelled.is_set()  # a stopping server ends jobs
     finally:
         jobs.STOPPING.clear()
+
+
+# ---- the scenario store on SQLite and on a real PostgreSQL server -------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 's.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def test_the_store_keeps_owners_and_refuses_others(store_url):
+    store = ScenarioStore(store_url)
+    assert store.save("A", {"icbs": ["QJ2"], "changes": {}}, owner="alice@nhs.net") == "saved"
+    with pytest.raises(NameTaken):
+        store.save("A", {"icbs": ["QT1"], "changes": {}}, owner="bob@nhs.net", any_owner=False)
+    with pytest.raises(NotYours, match="saved by alice@nhs.net"):
+        store.save("A", {"icbs": ["QT1"], "changes": {}}, overwrite=True, owner="bob@nhs.net",
+                   any_owner=False)
+    with pytest.raises(NotYours):
+        store.delete("A", owner="bob@nhs.net", any_owner=False)
+    assert store.load("A")["icbs"] == ["QJ2"]  # nothing a refused viewer did reached it
+    assert store.save("A", {"icbs": ["QT1"], "changes": {}}, overwrite=True,
+                      owner="alice@nhs.net", any_owner=False) == "overwritten"
+    assert store.save("A", {"icbs": ["QJM"], "changes": {}}, overwrite=True,
+                      owner="lead@nhs.net") == "overwritten"  # a facilitator
+    assert store.load("A")["icbs"] == ["QJM"] and store.owner("A") == "alice@nhs.net"
+    assert store.entries()[0].owner == "alice@nhs.net"
+    with pytest.raises(KeyError):
+        store.delete("B", owner="bob@nhs.net", any_owner=False)
+    store.delete("A", owner="alice@nhs.net", any_owner=False)
+    assert store.names() == []
+    store.dispose()
+
+
+def test_two_sessions_saving_at_once_both_keep_theirs(store_url):
+    from tests.test_app import _save_many
+
+    ScenarioStore(store_url).dispose()  # the table, made once
+    barrier = threading.Barrier(2, timeout=120)
+    results: dict[str, list[str]] = {}
+    threads = [threading.Thread(target=lambda p=p: results.__setitem__(
+        p, _save_many(store_url, p, 25, barrier))) for p in ("alice-", "bob-")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results["alice-"] == ["saved"] * 25 and results["bob-"] == ["saved"] * 25
+    assert len(ScenarioStore(store_url).names()) == 50
+
+
+def test_two_processes_saving_the_same_names_one_wins_each(store_url):
+    import multiprocessing
+
+    from tests.test_app import _save_many
+
+    ScenarioStore(store_url).dispose()
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        a, b = pool.starmap(_save_many, [(store_url, "same-", 20), (store_url, "same-", 20)])
+    for i in range(20):
+        assert sorted([a[i], b[i]]) == ["saved", "taken"]
+    assert len(ScenarioStore(store_url).names()) == 20
+
+
+def test_two_stores_opening_a_new_database_at_once(store_url):
+    """Two sessions starting together both create the table (and add the owner column)."""
+    barrier = threading.Barrier(2, timeout=60)
+    errors: list[BaseException] = []
+
+    def open_one() -> None:
+        barrier.wait()
+        try:
+            ScenarioStore(store_url).dispose()
+        except BaseException as err:  # noqa: BLE001 - collected for the assertion
+            errors.append(err)
+
+    threads = [threading.Thread(target=open_one) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
