@@ -75,7 +75,7 @@ PSA_PER_DRAW = 0.93  # a draw against the central cold solve
 SETUP_S = 0.3  # reading the model's tables and formulating, at the least
 
 
-EXIT_WAIT_SECONDS = 5.0
+EXIT_WAIT_SECONDS = 2.0  # an interrupted HiGHS run ends in a fraction of a second
 _RUNNING: weakref.WeakSet = weakref.WeakSet()  # jobs alive in this process, for _at_exit
 
 
