@@ -13,7 +13,6 @@ PostgreSQL behind two browsers, SIGTERM) are in tests/test_browser.py.
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import threading
@@ -35,7 +34,7 @@ from optimiser.ui.store import (
     ScenarioStore,
     changes_from_json,
 )
-from tests.test_app import ROOT, TIMEOUT, captions, finish, run, show, texts, tile
+from tests.test_app import ROOT, TIMEOUT, captions, finish, run, show, shown, texts, tile
 
 VIEWER_CODE, FACILITATOR_CODE = "viewers-2026", "facilitate-2026"
 DLN = ["QJ2", "QJM", "QT1"]
@@ -58,11 +57,6 @@ def gated(tmp_path, monkeypatch, hashes) -> AppTest:
     monkeypatch.setenv("OPTIMISER_VIEWER_PASSCODE_HASH", hashes["viewer"])
     monkeypatch.setenv("OPTIMISER_FACILITATOR_PASSCODE_HASH", hashes["facilitator"])
     return run(new_app(tmp_path, monkeypatch))
-
-
-def shown(at: AppTest, kind: str) -> str:
-    """The text of these elements as a browser shows it (markdown escapes removed)."""
-    return re.sub(r"\\(.)", r"\1", texts(at, kind))
 
 
 def sign_in(at: AppTest, name: str, passcode: str) -> AppTest:
@@ -313,7 +307,7 @@ def test_a_stale_widget_value_after_a_load_is_not_taken_as_an_edit(tmp_path, mon
 def test_many_icbs_solve_in_the_background_and_cancel_goes_back(tmp_path, monkeypatch):
     at = run(new_app(tmp_path, monkeypatch))
     before = tile(at, "Weighted outcome")
-    run(at.multiselect(key="icbs").set_value(EIGHT))
+    run(at.multiselect(key="icbs").set_value(EIGHT), settle=False)
     bars = [p.proto.text for p in at.get("progress")]
     assert bars and bars[0].startswith("Solving 8 ICBs (196 PCNs): about 4 s")
     assert tile(at, "Weighted outcome") == before  # the last plan stays on screen
@@ -321,7 +315,7 @@ def test_many_icbs_solve_in_the_background_and_cancel_goes_back(tmp_path, monkey
     assert "Solving in the background" in captions(at)
     assert at.slider(key="qaly_gbp")  # and every control
     job = at.session_state["jobs"]["solve"].job
-    run(at.button(key="cancel_solve").click())
+    run(at.button(key="cancel_solve").click(), settle=False)
     assert job.cancelled.is_set()
     assert at.session_state["icbs"] == DLN
     assert "Cancelled: the settings are back" in shown(at, "info")
@@ -487,3 +481,24 @@ def test_two_stores_opening_a_new_database_at_once(store_url):
     for t in threads:
         t.join()
     assert not errors
+
+
+def test_an_uploaded_workbook_with_markup_in_its_names_is_refused(tmp_path):
+    from optimiser.io import write_workbook
+    from optimiser.ui.upload import check_workbook
+
+    data = ROOT / "data"
+    tables = {name: pd.read_csv(data / f"{name}.csv", dtype=str, keep_default_na=False)
+              for name in ("pcns", "interventions", "staff_groups", "higher_need", "priorities",
+                           "unit_costs")}
+    tables["pcns"].loc[0, "pcn_name"] = "[Click](https://x.example)"
+    tables["priorities"].loc[1, "name"] = "<a href='https://x.example'>Frailty</a>"
+    path = tmp_path / "ours.xlsx"
+    write_workbook(tables, path)
+    policy = load_model(ROOT / "models" / "dln_base.toml").policy
+    checked = check_workbook(path.read_bytes(), "ours.xlsx", policy)
+    assert not checked.ok
+    text = "\n".join(checked.problems)
+    assert "sheet 'pcns', row 2, column 'pcn_name'" in text and "holds '['" in text
+    assert "sheet 'priorities', row 3, column 'name'" in text
+    assert "Names may not contain square or angle brackets" in text

@@ -169,6 +169,7 @@ def frontier(result: state.Result, allocation: Allocation) -> None:
     key = inputs.with_policy(need_gradient=0.0).digest
     if right.button("Draw the frontier", key="frontier_go", type="primary"):
         state.start_frontier(inputs, points, key)
+    right.caption(f"Takes {state.frontier_time(inputs, points)}.")
     background.progress("frontier")
     stored = ss.get("frontier")
     if not stored:

@@ -42,6 +42,7 @@ from ..inputs import ModelInputs, load_model, read_tables
 from ..results import Allocation
 from . import background, jobs, tasks
 from .jobs import Job
+from .safe import md
 from .store import ScenarioStore, StoreError, store_url
 
 MODEL_FILE = "models/dln_base.toml"
@@ -60,7 +61,7 @@ class App:
     default_icbs: tuple[str, ...]
     tables: dict = field(repr=False)  # the tables in use (shipped or uploaded)
     data_key: str  # "shipped" or the uploaded workbook's fingerprint
-    data_label: str  # shown to the user
+    data_label: str  # shown to the user (as markdown: a file name is escaped)
 
     @property
     def icb_table(self) -> pd.DataFrame:
@@ -146,7 +147,7 @@ def start(app_dir: Path) -> App:
     background.collect()  # what jobs made since the last run (a plan, a frontier...)
     return App(app_dir, model_file, defaults, tables,
                data["key"] if data else "shipped",
-               f"your workbook {data['name']}" if data else "the shipped NHS open data")
+               f"your workbook {md(data['name'])}" if data else "the shipped NHS open data")
 
 
 def selected_icbs() -> tuple[str, ...]:
@@ -371,6 +372,11 @@ def take_flashes() -> list[tuple[str, str]]:
 # ---- sweeps and comparisons ------------------------------------------------------------------
 
 
+def frontier_time(inputs: ModelInputs, points: int) -> str:
+    """How long the frontier takes, in words (said beside its button)."""
+    return jobs.say(jobs.frontier_seconds(jobs.columns(inputs), points))
+
+
 def start_frontier(inputs: ModelInputs, points: int, key: str) -> None:
     """Sweep the equity dial from 0 to 1 (in the background when it takes more than ~3 s);
     the table lands in session state "frontier" as (key, table)."""
@@ -385,10 +391,19 @@ def start_frontier(inputs: ModelInputs, points: int, key: str) -> None:
                      lambda job: tasks.frontier_table(job, inputs, points, limit), done)
 
 
+def _uncertainty_seconds(inputs: ModelInputs, draws: int, kinds: bool) -> float:
+    solves = int(draws) + (18 if kinds else 0)  # the draws, and each kind of parameter alone
+    return jobs.uncertainty_seconds(jobs.columns(inputs), solves)
+
+
+def uncertainty_time(inputs: ModelInputs, draws: int, kinds: bool) -> str:
+    """How long the uncertainty analysis takes, in words (said beside its button)."""
+    return jobs.say(_uncertainty_seconds(inputs, draws, kinds))
+
+
 def start_uncertainty(inputs: ModelInputs, draws: int, kinds: bool) -> None:
     """The uncertainty analysis; its result lands in session state "psa" as (digest, result)."""
-    solves = int(draws) + (18 if kinds else 0) + 5  # draws, kinds, the candidates' valuation
-    seconds = jobs.uncertainty_seconds(jobs.columns(inputs), solves)
+    seconds = _uncertainty_seconds(inputs, draws, kinds)
     limit = time_limit(jobs.solve_seconds(jobs.columns(inputs)))
 
     def done(job: Job) -> None:

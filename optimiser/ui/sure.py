@@ -38,6 +38,7 @@ def sure_tab(allocation: Allocation | None) -> None:
                                "sizes...) moves the weighted outcome most.")
     if right.button("Run the uncertainty analysis", key="psa_go"):
         state.start_uncertainty(allocation.inputs, int(draws), bool(kinds))
+    right.caption(f"Takes {state.uncertainty_time(allocation.inputs, int(draws), bool(kinds))}.")
     background.progress("uncertainty")
     stored = st.session_state.get("psa")
     if not stored:
