@@ -62,7 +62,7 @@ def start(kind: str, label: str, estimate: float, work: Callable[[Job], object],
     _jobs()[kind] = Entry(job, on_done, on_cancel)
     job.start()
     if estimate <= INLINE_SECONDS:
-        with st.spinner(f"{label}…"):
+        with st.spinner(f"{label}: {jobs.say(estimate)}…"):
             _wait_inline(job)
         collect(kind)
     return job

@@ -248,11 +248,11 @@ class Job:
         return min(spent / self.step.estimate, 0.95)
 
     def words(self) -> str:
-        """The progress in words, for the bar's label."""
-        if self.total:
-            return f"{self.step.words}: {self.done} of {self.total} done"
+        """The progress in words, for the bar's label: what, the estimate, how far."""
         spent = time.monotonic() - self.step.started
-        left = self.step.estimate - spent
-        if left > 1:
-            return f"{self.step.words}: {spent:.0f} s so far, {say(left)} left"
-        return f"{self.step.words}: {spent:.0f} s so far, longer than estimated"
+        head = f"{self.step.words}: {say(self.step.estimate)} in all, {spent:.0f} s so far"
+        if self.total:
+            return f"{head}, {self.done} of {self.total} done"
+        if spent > self.step.estimate:
+            return f"{head}, longer than estimated"
+        return head

@@ -245,7 +245,7 @@ def start_solve(inputs: ModelInputs) -> Job:
         install(job.result, limit)
         ss["plan_settings"] = (icbs, changes)
 
-    return background.start("solve", f"{what}: {jobs.say(seconds)}", seconds,
+    return background.start("solve", what, seconds,
                             lambda job: tasks.solve(job, engine, inputs, limit),
                             on_done=done, on_cancel=_back_to_the_plan, key=inputs.digest)
 
@@ -310,8 +310,7 @@ def _start_explain(result: Result) -> None:
             ss["result"] = dataclasses.replace(result, allocation=job.result,
                                                explain_later=False)
 
-    background.start("explain", "Finding the smallest change that gives a plan: "
-                                f"{jobs.say(seconds)}", seconds,
+    background.start("explain", "Finding the smallest change that gives a plan", seconds,
                      lambda job: tasks.explained(job, result.allocation, limit), done)
 
 
@@ -345,7 +344,7 @@ def settle(base: ModelInputs) -> None:
         else:
             flash("warning", f"Relaxed {words}, but the settings still cannot all be met.")
 
-    background.start("solve", f"Relaxing the rules: {jobs.say(seconds)}", seconds,
+    background.start("solve", "Relaxing the rules", seconds,
                      lambda job: tasks.relax(job, engine, base, changes, explanation, limit),
                      on_done=done, key=RELAXING)
 
@@ -386,8 +385,7 @@ def start_frontier(inputs: ModelInputs, points: int, key: str) -> None:
     def done(job: Job) -> None:
         st.session_state["frontier"] = (key, job.result)
 
-    background.start("frontier", f"Solving {points} settings of the equity dial: "
-                                 f"{jobs.say(seconds)}", seconds,
+    background.start("frontier", f"Solving {points} settings of the equity dial", seconds,
                      lambda job: tasks.frontier_table(job, inputs, points, limit), done)
 
 
@@ -409,7 +407,7 @@ def start_uncertainty(inputs: ModelInputs, draws: int, kinds: bool) -> None:
     def done(job: Job) -> None:
         st.session_state["psa"] = (inputs.digest, job.result)
 
-    background.start("uncertainty", f"Solving {draws} draws: {jobs.say(seconds)}", seconds,
+    background.start("uncertainty", f"Solving {draws} draws", seconds,
                      lambda job: tasks.uncertainty(job, inputs, draws, kinds, limit), done)
 
 
@@ -426,6 +424,6 @@ def start_compare(first: ModelInputs | None, second: ModelInputs | None, on_done
     seconds = sum(jobs.solve_seconds(jobs.columns(i)) for i in todo)
     limit = time_limit(max((jobs.solve_seconds(jobs.columns(i)) for i in todo), default=0))
     engine = st.session_state["compare_engine"]
-    background.start("compare", f"Solving the scenarios to compare: {jobs.say(seconds)}",
+    background.start("compare", "Solving the scenarios to compare",
                      seconds, lambda job: tasks.compare(job, engine, first, second, limit),
                      lambda job: on_done(*job.result))
