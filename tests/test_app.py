@@ -8,10 +8,8 @@ sessions as in the served app. The scenario store is a temporary SQLite file per
 
 from __future__ import annotations
 
-import multiprocessing
 import re
 import sqlite3
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -528,39 +526,4 @@ def test_store_url_comes_from_the_environment_then_secrets(tmp_path):
     assert store_module.store_url(tmp_path, None, {}).endswith("scenarios.db")
 
 
-def _save_many(url: str, prefix: str, count: int, barrier=None) -> list[str]:
-    store = ScenarioStore(url)
-    if barrier is not None:
-        barrier.wait()
-    outcomes = []
-    for i in range(count):
-        try:
-            outcomes.append(store.save(f"{prefix}{i}", {"icbs": ["QJ2"], "changes": {"n": i}}))
-        except NameTaken:
-            outcomes.append("taken")
-    store.dispose()
-    return outcomes
-
-
-def test_two_sessions_saving_at_once_both_keep_their_scenarios(tmp_path):
-    url = f"sqlite:///{tmp_path / 's.db'}"
-    barrier = threading.Barrier(2, timeout=120)
-    results: dict[str, list[str]] = {}
-    threads = [threading.Thread(target=lambda p=p: results.__setitem__(
-        p, _save_many(url, p, 25, barrier))) for p in ("alice-", "bob-")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert results["alice-"] == ["saved"] * 25 and results["bob-"] == ["saved"] * 25
-    assert len(ScenarioStore(url).names()) == 50
-
-
-def test_two_processes_saving_the_same_names_one_wins_each(tmp_path):
-    url = f"sqlite:///{tmp_path / 's.db'}"
-    ScenarioStore(url).dispose()  # create the table first
-    with multiprocessing.get_context("spawn").Pool(2) as pool:
-        a, b = pool.starmap(_save_many, [(url, "same-", 20), (url, "same-", 20)])
-    for i in range(20):
-        assert sorted([a[i], b[i]]) == ["saved", "taken"]
-    assert len(ScenarioStore(url).names()) == 20
+# Concurrent saves from threads and processes, on SQLite and on PostgreSQL: tests/test_serving.py

@@ -114,14 +114,20 @@ def test_a_viewer_signs_in_and_explores(gated):
     assert not gated.metric and "Sign in" in texts(gated, "info")
 
 
-def test_a_viewer_cannot_overwrite_or_delete_another_persons_scenario(gated, tmp_path):
+def save_over_alices(at: AppTest, tmp_path, name: str, passcode: str) -> ScenarioStore:
+    """Alice saved "Option B"; `name` signs in, moves the dial and saves under that name."""
     store = ScenarioStore(f"sqlite:///{tmp_path / 'scenarios.db'}")
     store.save("Option B", {"icbs": DLN, "changes": {}}, owner="Alice")
-    sign_in(gated, "Bob", VIEWER_CODE)
-    run(gated.slider(key="need_gradient").set_value(0.8))
-    show(gated, "Scenarios")
-    run(gated.text_input(key="save_name").set_value("Option B"))
-    run(gated.button(key="save").click())
+    sign_in(at, name, passcode)
+    run(at.slider(key="need_gradient").set_value(0.8))
+    show(at, "Scenarios")
+    run(at.text_input(key="save_name").set_value("Option B"))
+    run(at.button(key="save").click())
+    return store
+
+
+def test_a_viewer_cannot_overwrite_or_delete_another_persons_scenario(gated, tmp_path):
+    store = save_over_alices(gated, tmp_path, "Bob", VIEWER_CODE)
     assert "saved by Alice: only its owner or a facilitator" in shown(gated, "warning")
     assert not [b for b in gated.button if b.key == "overwrite"]  # no Overwrite offered
     assert not [b for b in gated.button if b.key == "delete"]  # nor Delete
@@ -145,13 +151,7 @@ def test_a_viewer_cannot_overwrite_or_delete_another_persons_scenario(gated, tmp
 
 
 def test_a_facilitator_may_overwrite_anyones_scenario(gated, tmp_path):
-    store = ScenarioStore(f"sqlite:///{tmp_path / 'scenarios.db'}")
-    store.save("Option B", {"icbs": DLN, "changes": {}}, owner="Alice")
-    sign_in(gated, "Carol", FACILITATOR_CODE)
-    run(gated.slider(key="need_gradient").set_value(0.8))
-    show(gated, "Scenarios")
-    run(gated.text_input(key="save_name").set_value("Option B"))
-    run(gated.button(key="save").click())
+    store = save_over_alices(gated, tmp_path, "Carol", FACILITATOR_CODE)
     run(gated.button(key="overwrite").click())
     assert store.load("Option B")["changes"] == {"need_gradient": 0.8}
     assert store.owner("Option B") == "Alice"  # the first owner stays
@@ -434,9 +434,21 @@ def test_the_store_keeps_owners_and_refuses_others(store_url):
     store.dispose()
 
 
-def test_two_sessions_saving_at_once_both_keep_theirs(store_url):
-    from tests.test_app import _save_many
+def _save_many(url: str, prefix: str, count: int, barrier=None) -> list[str]:
+    store = ScenarioStore(url)
+    if barrier is not None:
+        barrier.wait()
+    outcomes = []
+    for i in range(count):
+        try:
+            outcomes.append(store.save(f"{prefix}{i}", {"icbs": ["QJ2"], "changes": {"n": i}}))
+        except NameTaken:
+            outcomes.append("taken")
+    store.dispose()
+    return outcomes
 
+
+def test_two_sessions_saving_at_once_both_keep_theirs(store_url):
     ScenarioStore(store_url).dispose()  # the table, made once
     barrier = threading.Barrier(2, timeout=120)
     results: dict[str, list[str]] = {}
@@ -452,8 +464,6 @@ def test_two_sessions_saving_at_once_both_keep_theirs(store_url):
 
 def test_two_processes_saving_the_same_names_one_wins_each(store_url):
     import multiprocessing
-
-    from tests.test_app import _save_many
 
     ScenarioStore(store_url).dispose()
     with multiprocessing.get_context("spawn").Pool(2) as pool:
