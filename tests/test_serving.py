@@ -512,3 +512,25 @@ def test_an_uploaded_workbook_with_markup_in_its_names_is_refused(tmp_path):
     assert "sheet 'pcns', row 2, column 'pcn_name'" in text and "holds '['" in text
     assert "sheet 'priorities', row 3, column 'name'" in text
     assert "Names may not contain square or angle brackets" in text
+
+
+def test_a_solve_that_fails_is_reported_in_words_and_not_retried(tmp_path, monkeypatch):
+    at = run(new_app(tmp_path, monkeypatch))
+    before = tile(at, "Weighted outcome")
+    calls = []
+
+    def broken(*args, **kwargs):
+        calls.append(1)
+        raise RuntimeError("a fault deep inside")
+
+    monkeypatch.setattr(tasks, "solve", broken)
+    run(at.slider(key="need_gradient").set_value(0.8))
+    message = shown(at, "error")
+    assert "could not be finished (RuntimeError)" in message and "deep inside" not in message
+    assert tile(at, "Weighted outcome") == before  # the last plan stays
+    run(at)
+    run(at)
+    assert len(calls) == 1  # the same settings are not solved again and again
+    monkeypatch.undo()
+    run(at.slider(key="need_gradient").set_value(0.75))
+    assert tile(at, "Weighted outcome") != before and "optimal" in captions(at)

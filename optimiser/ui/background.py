@@ -33,11 +33,12 @@ WAIT_AT_MOST = 3.0  # x the estimate: a short job still running then goes on in 
 
 @dataclass
 class Entry:
-    """A job and what to do with its outcome (both called in the page's thread)."""
+    """A job and what to do with its outcome (each called in the page's thread)."""
 
     job: Job
     on_done: Callable[[Job], None]
     on_cancel: Callable[[Job], None] | None = None
+    on_error: Callable[[Job], None] | None = None  # default: a message (flash_failure)
 
 
 def _jobs() -> dict[str, Entry]:
@@ -51,7 +52,7 @@ def running(kind: str) -> Job | None:
 
 def start(kind: str, label: str, estimate: float, work: Callable[[Job], object],
           on_done: Callable[[Job], None], on_cancel: Callable[[Job], None] | None = None,
-          key: object = None) -> Job:
+          key: object = None, on_error: Callable[[Job], None] | None = None) -> Job:
     """Start `work` in the background (cancelling a job of the same kind); wait for it here if
     it should take at most INLINE_SECONDS."""
     watch_server()
@@ -59,7 +60,7 @@ def start(kind: str, label: str, estimate: float, work: Callable[[Job], object],
     if old is not None:
         old.job.cancel()
     job = Job(kind, label, estimate, work, key=key)
-    _jobs()[kind] = Entry(job, on_done, on_cancel)
+    _jobs()[kind] = Entry(job, on_done, on_cancel, on_error)
     job.start()
     if estimate <= INLINE_SECONDS:
         with st.spinner(f"{label}: {jobs.say(estimate)}…"):
@@ -93,16 +94,28 @@ def collect(only: str | None = None) -> None:
         elif job.finished.is_set():
             entries.pop(kind)
             if job.error is not None:
-                flash_failure(job)
+                (entry.on_error or flash_failure)(job)
             else:
                 entry.on_done(job)
+
+
+def failure_words(job: Job) -> str:
+    """What went wrong, in words: the problems of settings the engine refused, or the kind of
+    fault (its details go to the server's log, never to the page)."""
+    from ..errors import InputError
+    from .safe import md
+
+    if isinstance(job.error, InputError):
+        return ("These settings cannot be used:\n\n"
+                + "\n".join(f"- {md(p)}" for p in job.error.problems))
+    return (f"{job.label} could not be finished ({type(job.error).__name__}); the details are "
+            "in the server's log. Nothing was lost: the last plan is kept.")
 
 
 def flash_failure(job: Job) -> None:
     from .state import flash
 
-    flash("error", f"{job.label} could not be finished ({type(job.error).__name__}); the "
-                   "details are in the server's log. Nothing was lost: the last plan is kept.")
+    flash("error", failure_words(job))
 
 
 def cancel(kind: str) -> None:

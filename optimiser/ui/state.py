@@ -36,7 +36,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from ..errors import InputError, Problems
+from ..errors import InputError, Problem, Problems
 from ..explain import FAMILY_WORDS
 from ..inputs import ModelInputs, load_model, read_tables
 from ..results import Allocation
@@ -207,19 +207,35 @@ def current_result(base: ModelInputs) -> Result:
     except InputError as err:
         return Result(None, None, previous=_last_plan(last), error=err,
                       solve_number=ss["solves"])
+    background.collect("solve")  # one that ended since this run began
     job = background.running("solve")
     if job is not None and job.key == RELAXING:
         return Result(inputs, None, previous=_last_plan(last), pending=job,
                       solve_number=ss["solves"])
-    if last is not None and last.inputs is not None and last.inputs.digest == inputs.digest:
-        return last
+    known = _known(inputs)
+    if known is not None:
+        return known
     if job is None or job.key != inputs.digest:
         job = start_solve(inputs)
-        last = ss.get("result")
-        if last is not None and last.inputs is not None and last.inputs.digest == inputs.digest:
-            return last  # solved while the page waited
+        known = _known(inputs)  # solved (or failed) while the page waited
+        if known is not None:
+            return known
     return Result(inputs, None, previous=_last_plan(ss.get("result")), pending=job,
                   solve_number=ss["solves"])
+
+
+def _known(inputs: ModelInputs) -> Result | None:
+    """The outcome already had for these settings: the last result, or a failure (never
+    solved again until the settings change)."""
+    ss = st.session_state
+    last: Result | None = ss.get("result")
+    if last is not None and last.inputs is not None and last.inputs.digest == inputs.digest:
+        return last
+    failed = ss.get("solve_failed")
+    if failed is not None and failed[0] == inputs.digest:
+        return Result(None, None, previous=_last_plan(last), error=failed[1],
+                      solve_number=ss["solves"])
+    return None
 
 
 def _estimate(inputs: ModelInputs) -> tuple[float, str]:
@@ -245,9 +261,15 @@ def start_solve(inputs: ModelInputs) -> Job:
         install(job.result, limit)
         ss["plan_settings"] = (icbs, changes)
 
+    def failed(job: Job) -> None:
+        error = job.error if isinstance(job.error, InputError) else InputError(
+            [Problem("The solve", background.failure_words(job))])
+        ss["solve_failed"] = (inputs.digest, error)
+
     return background.start("solve", what, seconds,
                             lambda job: tasks.solve(job, engine, inputs, limit),
-                            on_done=done, on_cancel=_back_to_the_plan, key=inputs.digest)
+                            on_done=done, on_cancel=_back_to_the_plan, key=inputs.digest,
+                            on_error=failed)
 
 
 def install(outcome: tasks.Outcome, limit: float) -> Result:
