@@ -59,13 +59,17 @@ def _as_owner(command: list[str]) -> list[str]:
 def cluster() -> Iterator[str]:
     """Start a new PostgreSQL server; yield a SQLAlchemy URL to an empty database on it."""
     programs = bin_dir()
-    folder = Path(tempfile.mkdtemp(prefix="optimiser-pg-"))
+    # as root, in /tmp: the postgres user must reach it (TMPDIR may be root's own folder)
+    root = os.geteuid() == 0
+    folder = Path(tempfile.mkdtemp(prefix="optimiser-pg-",
+                                   dir="/tmp" if root and os.path.isdir("/tmp") else None))
     data, log = folder / "data", folder / "server.log"
-    if os.geteuid() == 0:
+    if root:
         owner = pwd.getpwnam(USER)
         os.chown(folder, owner.pw_uid, owner.pw_gid)
     port = free_port()
-    run = dict(check=True, capture_output=True, text=True, timeout=120)
+    # cwd: a folder the postgres user may enter (the checkout may be in root's home)
+    run = dict(check=True, capture_output=True, text=True, timeout=120, cwd=folder)
     try:
         subprocess.run(_as_owner([str(programs / "initdb"), "-D", str(data), "-U", "optimiser",
                                   "--auth=trust", "-E", "UTF8", "--no-instructions"]), **run)
@@ -87,5 +91,5 @@ def cluster() -> Iterator[str]:
         if (data / "postmaster.pid").exists():
             subprocess.run(_as_owner([str(programs / "pg_ctl"), "-D", str(data), "-m",
                                       "immediate", "-w", "stop"]),
-                           capture_output=True, timeout=60)
+                           capture_output=True, timeout=60, cwd=folder)
         shutil.rmtree(folder, ignore_errors=True)
