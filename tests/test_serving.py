@@ -534,3 +534,12 @@ def test_a_solve_that_fails_is_reported_in_words_and_not_retried(tmp_path, monke
     monkeypatch.undo()
     run(at.slider(key="need_gradient").set_value(0.75))
     assert tile(at, "Weighted outcome") != before and "optimal" in captions(at)
+
+
+def test_the_server_settings_serve_this_computer_only_and_show_no_tracebacks():
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["address"] == "127.0.0.1"
+    assert config["client"]["showErrorDetails"] == "none"
+    assert ".streamlit/secrets.toml" in (ROOT / ".gitignore").read_text().splitlines()
