@@ -162,7 +162,6 @@ class Job:
         self.result: object = None
         self.error: BaseException | None = None
         self.started = time.monotonic()
-        self.ended: float | None = None
         self.done, self.total = 0, 0
         self.step = Step(label, self.estimate, self.started)
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"job-{kind}")
@@ -182,7 +181,6 @@ class Job:
             LOG.exception("background job %s failed", self.kind)
             self.error = err
         finally:
-            self.ended = time.monotonic()
             self.finished.set()
             _RUNNING.discard(self)
 
@@ -234,10 +232,6 @@ class Job:
 
     def wait(self, timeout: float | None = None) -> bool:
         return self.finished.wait(timeout)
-
-    @property
-    def elapsed(self) -> float:
-        return (self.ended or time.monotonic()) - self.started
 
     def fraction(self) -> float:
         """How far along: counted pieces when there are any, else time against the estimate
