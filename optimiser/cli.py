@@ -256,6 +256,30 @@ def cmd_uncertainty(args) -> int:
     return EXIT_OK
 
 
+def cmd_passcode(args) -> int:
+    """Ask for a workshop passcode (twice at a terminal; one line from a pipe) and print the
+    salted hash to put in .streamlit/secrets.toml; the passcode itself is never stored."""
+    import getpass
+
+    from .ui.passcode import hash_passcode, problem, secrets_lines
+
+    if sys.stdin.isatty():
+        passcode = getpass.getpass(f"Passcode for the {args.role}s: ")
+        if getpass.getpass("The same again: ") != passcode:
+            print("The two passcodes differ: nothing was made.", file=sys.stderr)
+            return EXIT_INPUT
+    else:
+        passcode = sys.stdin.readline().rstrip("\r\n")
+    weak = problem(passcode)
+    if weak:
+        print(weak, file=sys.stderr)
+        return EXIT_INPUT
+    print("# Put these lines in .streamlit/secrets.toml (docs/app.md, 'Serving the app to a "
+          "workshop'):")
+    print(secrets_lines(args.role, hash_passcode(passcode)), end="")
+    return EXIT_OK
+
+
 def _executor_arguments(verb: argparse.ArgumentParser) -> None:
     verb.add_argument("--executor", choices=("local", "dask"), default="local")
     verb.add_argument("--scheduler", metavar="ADDRESS",
@@ -317,6 +341,12 @@ def parser() -> argparse.ArgumentParser:
     _executor_arguments(u)
     _output_folder_arguments(u)
     u.set_defaults(func=cmd_uncertainty)
+    c = verbs.add_parser("passcode", help="make the hash of a workshop passcode for the app's "
+                         ".streamlit/secrets.toml")
+    c.add_argument("--role", choices=("facilitator", "viewer"), default="facilitator",
+                   help="who signs in with it: a facilitator saves, overwrites and deletes any "
+                        "scenario; a viewer saves under their own name (facilitator)")
+    c.set_defaults(func=cmd_passcode)
     return top
 
 
