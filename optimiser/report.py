@@ -193,7 +193,7 @@ def summary_workbook(allocation: Allocation, notes: dict[str, str] | None = None
     p = inputs.policy
     notes = notes or {}
     staff_names = {g: staff_short(g) for g in inputs.staff_groups.index}
-    wb = Workbook(f"Allocation summary: {p.name} ({p.scenario})")
+    wb = Workbook(f"Allocation summary: {p.name} ({p.scenario})", inputs.digest)
     front = wb.sheet("Summary")
     optimal = allocation.status == "optimal"
     head = figures(allocation) if optimal else {}
@@ -526,7 +526,8 @@ COMPARISON_KEY_COLUMNS = ("scenario", "icbs", "icb_names", "status", "objective_
 
 def comparison_workbook(table: pd.DataFrame, model_name: str, reference: str) -> bytes:
     """The workbook across scenarios (and ICBs): the same numbers as comparison.csv."""
-    wb = Workbook(f"Scenario comparison: {model_name}")
+    digests = "".join(str(d) for d in table.get("input_digest", pd.Series(dtype=str)))
+    wb = Workbook(f"Scenario comparison: {model_name}", digests)
     front = wb.sheet("Summary")
     front.hide_gridlines(2)
     front.set_column(0, 0, 36)

@@ -6,6 +6,7 @@ inputs. All money is £ at 2024/25 prices, undiscounted, unless a column says ot
 
 from __future__ import annotations
 
+import math
 import platform
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -37,6 +38,26 @@ def money(value: float) -> str:
     if v >= 1e4:
         return f"{sign}£{v / 1e3:,.0f}k"
     return f"{sign}£{v:,.0f}"
+
+
+def amount_up(value: float, step: float) -> float:
+    """`value` rounded up to a multiple of `step` (a shortfall shown to 0.1 WTE is never less
+    than the shortfall): 1.546 WTE -> 1.6, never 1.5."""
+    steps = value / step
+    # a value that is a whole number of steps but for floating-point noise stays where it is
+    near = round(steps)
+    return (near if abs(steps - near) <= 1e-9 * max(1.0, abs(steps)) else math.ceil(steps)) * step
+
+
+def money_up(value: float) -> str:
+    """A shortfall in £, as `money` writes it but rounded up at the precision shown, so adding
+    the amount shown is always enough: £52,553 -> £53k, £1,234,567 -> £1.3m."""
+    v = max(float(value), 0.0)
+    if v >= 1e6:
+        return money(amount_up(v, 1e5))
+    if v >= 1e4:
+        return money(amount_up(v, 1e3))
+    return money(amount_up(v, 1.0))
 
 
 @dataclass
