@@ -438,6 +438,7 @@ def parser() -> argparse.ArgumentParser:
                    help=f"points from dial 0 to 1 (25; at most {MAX_POINTS:,})")
     f.add_argument("--uplift", type=float, metavar="VALUE",
                    help="also sweep the enhanced uplift from 0 to VALUE (e.g. 0.5)")
+    _time_limit_argument(f)
     _output_folder_arguments(f)
     f.set_defaults(func=cmd_frontier)
     u = verbs.add_parser("uncertainty", help="probabilistic sensitivity analysis: re-solve "

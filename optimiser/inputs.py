@@ -301,6 +301,7 @@ def build_inputs(policy: Policy, source: Path, problems: Problems | None = None,
     staff = tables["staff_groups"].set_index("staff_group", drop=False).rename_axis(None)
     unit_costs = tables["unit_costs"].set_index("outcome", drop=False).rename_axis(None)
     priorities = tables["priorities"].set_index("priority_id", drop=False).rename_axis(None)
+    _check_age_bands(pcns_all, problems)  # listed with the rest: the sets stay sound
     before = len(problems.items)
     _check_references(pcns_all, interventions, staff, unit_costs, tables["higher_need"],
                       priorities, policy, problems)
@@ -341,7 +342,6 @@ def build_inputs(policy: Policy, source: Path, problems: Problems | None = None,
 def _check_references(pcns, interventions, staff, unit_costs, flags, priorities, policy,
                       problems) -> None:
     """Codes in one table must exist in the others, and the policy's codes in the data."""
-    _check_age_bands(pcns, problems)
     groups = set(staff.index)
     known = list(priorities.index)
     for table, frame in (("interventions.csv", interventions), ("higher_need.csv", flags)):

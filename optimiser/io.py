@@ -47,6 +47,10 @@ def read_toml(path: Path, problems: Problems) -> dict | None:
         return None
     try:
         raw = path.read_bytes().decode("utf-8-sig")
+    except OSError as err:
+        problems.add(where, f"the model file cannot be read ({err.strerror or err})",
+                     "Check that it is a file you may read")
+        return None
     except UnicodeDecodeError:
         problems.add(where, "the file is not UTF-8 text", "Save it as UTF-8 text")
         return None
@@ -104,7 +108,12 @@ def _read_csv(path: Path, problems: Problems) -> pd.DataFrame | None:
     if not path.exists():
         problems.add(where, "the file is missing", f"Put {path.name} in {path.parent}")
         return None
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        problems.add(where, f"the file cannot be read ({err.strerror or err})",
+                     "Check that it is a file you may read")
+        return None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:

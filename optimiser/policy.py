@@ -41,7 +41,7 @@ KIND_WORDS = {  # what a value of each kind looks like, for the message when it 
     TEXT: 'text in quotes, e.g. "QJ2"',
     BOOL: "true or false",
     NUMBERS: "a list of numbers, e.g. [1.0, 2.0]",
-    TEXTS: 'a list of text, e.g. ["2026/27", "2027/28"]',
+    TEXTS: 'a list of text in quotes, e.g. ["first", "second"]',
     TEXTS_OR_ALL: 'a list of codes in quotes, e.g. ["QJ2"], or "all"',
     TABLE: "a table of named values",
     TABLE_OF_NUMBERS: "a table of name = number",

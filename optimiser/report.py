@@ -21,6 +21,12 @@ from .results import CONSTRAINT_FAMILIES, Allocation, money
 from .schemas import ACTIVITY_OUTCOMES, OUTCOME_LABELS, staff_short
 from .xlsx import MILLIONS, Workbook, column_chart, pivot_with_chart
 
+STATUS_WORDS = {  # the front sheet's status line when there is no optimum
+    "infeasible": "Infeasible: no allocation meets every rule.",
+    "time_limit": "Time limit reached: the solver stopped before it found the best "
+                  "allocation, so there is no plan to show.",
+    "unbounded": "Unbounded: nothing limits the weighted outcome (is the budget rule off?).",
+}
 TOP_ROWS_PER_RULE = 25  # binding rows listed per rule family beyond budget and workforce
 QUINTILE_NAMES = {1: "Q1 (most deprived)", 2: "Q2", 3: "Q3", 4: "Q4", 5: "Q5 (least deprived)"}
 QUESTION = ("How should the model '{name}'{scenario} allocate {budget} over {years}, and the "
@@ -228,7 +234,7 @@ def _front_sheet(wb, sheet, allocation, head, notes, checks, label) -> None:
             + "; ".join(c.rule for c in checks.failures()))
         words = "Optimal: the best allocation the model can find under every rule." + checked
     else:
-        words = f"{status.capitalize()}: no allocation meets every rule."
+        words = STATUS_WORDS.get(status, f"{status}: the solver stopped without a plan.")
     wb.wide(sheet, row + 1, words, wb.wrap)
     row += 2
     explanation = allocation.explanation
