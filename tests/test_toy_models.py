@@ -233,6 +233,28 @@ def test_invest_to_save_returns_a_share_of_avoided_activity_to_next_year():
     assert spend[YEARS[1]] == pytest.approx(1_500)
 
 
+def test_invest_to_save_returns_cash_as_the_model_file_values_it():
+    # a avoids 0.1 admission and 0.4 bed days per person (unit cost £100 each). The model file
+    # releases half of an admission's cost as cash (cash-releasing share 0.5) and values bed
+    # days at £0 (the admission's cost already pays for the stay). Year 1: £1,000 reaches 100
+    # people: 10 admissions x £100 x 0.5 = £500 of cash, the 40 bed days none; half of it
+    # returns, so year 2 has £1,000 + 0.5 x £500 = £1,250. (At full unit cost with bed days
+    # it would be £1,000 + 0.5 x (£1,000 + £4,000) = £3,500.) The priority weight of 2 does
+    # not change the cash: it weighs outcomes, not money.
+    ivs = [intervention_row("a", "frailty", "core", 10, 0.5, nel_avoided=0.1,
+                            nel_avoided_low=0.1, nel_avoided_high=0.1, bed_days_avoided=0.4,
+                            bed_days_avoided_low=0.4, bed_days_avoided_high=0.4)]
+    inputs = toy_inputs(TWO_PCNS, ivs, years=YEARS[:2], budget_gbp=(1_000.0, 1_000.0),
+                        invest_to_save_share=0.5, cash_releasing_share=0.5,
+                        activity_gbp={"bed_days_avoided": 0.0}, priority_weight={"frailty": 2.0})
+    allocation = solved(inputs)  # the independent check recomputes the cash the same way
+    spend = allocation.detail.groupby("year")["spend_gbp"].sum()
+    assert spend[YEARS[0]] == pytest.approx(1_000)
+    assert spend[YEARS[1]] == pytest.approx(1_250)
+    cash = allocation.solution.col_value[allocation.lp.columns["avoided_cash"].start]
+    assert cash == pytest.approx(500)
+
+
 def test_activity_target_moves_money_to_admission_avoidance():
     # a: QALYs only; b: avoids 0.5 admissions per person, no QALYs, outcome weight zero.
     # Target 100 admissions -> b reaches 200 people (£2,000); a gets the remaining £8,000.
