@@ -70,7 +70,8 @@ COLUMNS: dict[str, tuple[str, str]] = {  # column -> (label, format)
     "other_per_eligible_gbp": ("Spend per eligible person a year, other PCNs (£)", "gbp2"),
     "universal_per_eligible_gbp": ("Spend per eligible person a year, universal-offer PCNs (£)",
                                    "gbp2"),
-    "higher_need_to_universal_ratio": ("Higher-need ÷ universal spend per eligible person",
+    "higher_need_to_universal_ratio": ("Higher-need ÷ universal spend per eligible person, "
+                                       "pooled over ICBs and priorities (the rule is per ICB)",
                                        "ratio"),
     "ratio": ("Higher-need ÷ other", "ratio"),
     "qaly_per_1000": ("QALYs per 1,000 people", "dec2"),

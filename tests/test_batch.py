@@ -165,6 +165,21 @@ def test_workbook_sheets_and_totals_equal_the_csv(first_run):
     assert book["Interventions"].max_row > 30
 
 
+def test_the_higher_need_sheet_is_per_icb_and_labels_the_pooled_view(first_run):
+    _, out = first_run
+    book = load_workbook(out / "base" / "summary.xlsx", read_only=True)
+    rows = [r for r in book["Higher need vs universal"].iter_rows(values_only=True)]
+    header = list(rows[2])
+    assert header[:3] == ["Year", "ICB code", "ICB"]
+    icb, lowest, rule = (header.index(n) for n in ("ICB code", "Lowest higher-need PCN ÷ other",
+                                                   "The rule: at least"))
+    body = [r for r in rows[3:] if r[icb] in ("QJ2", "QJM", "QT1")]
+    assert len(body) == 3 * 7  # every ICB and priority of the one-year model
+    assert all(r[lowest] >= r[rule] - 1e-9 for r in body)  # the rule, as it is measured
+    text = " ".join(str(v) for r in rows for v in r if v is not None)
+    assert "All ICBs pooled: NOT what the rule measures" in text
+
+
 def test_comparison_holds_every_scenario_and_the_difference_from_base(first_run):
     _, out = first_run
     table = pd.read_csv(out / "comparison.csv", keep_default_na=False)

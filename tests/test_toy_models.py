@@ -255,6 +255,36 @@ def test_invest_to_save_returns_cash_as_the_model_file_values_it():
     assert cash == pytest.approx(500)
 
 
+def test_higher_need_is_compared_within_each_icb_and_pooled_only_as_a_label():
+    # Two ICBs, each with one higher-need PCN for frailty (A in X, C in Y) and one other, and
+    # cohorts of 1,000 or 3,000 (cost £2 a person). Locks hold X's other PCN at £1 a person
+    # and Y's at £0.20, and each higher-need PCN at exactly 1.25 x its own ICB's: the rule
+    # (uplift 25%) holds in both. Pooled across ICBs the higher-need PCNs get (1,250 + 750) /
+    # 4,000 = £0.50 a person and the others (3,000 + 200) / 4,000 = £0.80: a ratio of 0.625,
+    # though no ICB falls short.
+    pcns = [pcn_row("A", "X", 1000, 1), pcn_row("B", "X", 3000, 5),
+            pcn_row("C", "Y", 3000, 1), pcn_row("D", "Y", 1000, 5)]
+    ivs = [intervention_row("a", "frailty", "core", 2, 0.1)]
+    locks = tuple(Lock(p, "frailty", v) for p, v in
+                  (("A", 1250.0), ("B", 3000.0), ("C", 750.0), ("D", 200.0)))
+    inputs = toy_inputs(pcns, ivs, higher_need={"A": ("frailty",), "C": ("frailty",)},
+                        budget_gbp=(10_000.0,), enhanced_uplift=0.25, locks=locks)
+    allocation = solved(inputs)
+    table = allocation.higher_need_comparison.set_index("icb_code")
+    assert list(table.index) == ["X", "Y"]
+    assert table.loc["X", "higher_need_per_eligible_gbp"] == pytest.approx(1.25)
+    assert table.loc["X", "other_per_eligible_gbp"] == pytest.approx(1.0)
+    assert table.loc["Y", "higher_need_per_eligible_gbp"] == pytest.approx(0.25)
+    assert table.loc["Y", "other_per_eligible_gbp"] == pytest.approx(0.2)
+    assert table["ratio"].to_numpy() == pytest.approx([1.25, 1.25])
+    assert table["lowest_pcn_ratio"].to_numpy() == pytest.approx([1.25, 1.25])
+    assert (table["rule_ratio"] == 1.25).all()
+    pooled = allocation.higher_need_pooled.set_index("priority_id").loc["frailty"]
+    assert pooled["higher_need_per_eligible_gbp"] == pytest.approx(0.5)
+    assert pooled["other_per_eligible_gbp"] == pytest.approx(0.8)
+    assert pooled["ratio"] == pytest.approx(0.625)
+
+
 def test_activity_target_moves_money_to_admission_avoidance():
     # a: QALYs only; b: avoids 0.5 admissions per person, no QALYs, outcome weight zero.
     # Target 100 admissions -> b reaches 200 people (£2,000); a gets the remaining £8,000.
