@@ -46,7 +46,8 @@ def amount_up(value: float, step: float) -> float:
     steps = value / step
     # a value that is a whole number of steps but for floating-point noise stays where it is
     near = round(steps)
-    return (near if abs(steps - near) <= 1e-9 * max(1.0, abs(steps)) else math.ceil(steps)) * step
+    noise = min(1e-9 * max(1.0, abs(steps)), 1e-6)
+    return (near if abs(steps - near) <= noise else math.ceil(steps)) * step
 
 
 def money_up(value: float) -> str:
