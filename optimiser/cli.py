@@ -62,11 +62,20 @@ def summarise(inputs: ModelInputs) -> str:
 
 
 def cmd_validate(args) -> int:
-    scenarios = args.scenario or [None]
-    for scenario in scenarios:
-        inputs = load_model(args.model, scenario)
+    """Every scenario asked for is checked; the problems of all of them are listed at once."""
+    problems: list[Problem] = []
+    for scenario in args.scenario or [None]:
+        try:
+            inputs = load_model(args.model, scenario)
+        except InputError as err:
+            where = f" (scenario '{scenario}')" if scenario else ""
+            problems += [Problem(p.where + where, p.message, p.fix, p.row, p.column, p.value)
+                         for p in err.problems]
+            continue
         print(summarise(inputs))
         print("Valid.")
+    if problems:
+        raise InputError(problems)
     return EXIT_OK
 
 

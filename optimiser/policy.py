@@ -210,9 +210,7 @@ def merge_scenario(raw: dict, scenario: str | None, where: str, problems: Proble
                      hint or f"The scenarios in this file are: {known}")
         return base
     overrides = copy.deepcopy(scenarios[scenario])
-    if not isinstance(overrides, dict):
-        problems.add(where, f"scenario '{scenario}' must be a table of overrides",
-                     f"Write it as [scenarios.{scenario}]")
+    if not isinstance(overrides, dict):  # reported by check_keys
         return base
     description = overrides.pop("description", None)
     _deep_merge(base, overrides)
@@ -240,6 +238,9 @@ def check_keys(raw: dict, where: str, problems: Problems) -> None:
         if isinstance(body, dict):
             body = {k: v for k, v in body.items() if k != "description"}
             _check_level(body, MODEL_KEYS, f"scenarios.{name}.", where, problems)
+        else:
+            problems.add(where, f"scenario '{name}' must be a table of overrides",
+                         f"Write it as [scenarios.{name}]", value=body)
 
 
 def _check_level(raw: dict, spec: dict, prefix: str, where: str, problems: Problems) -> None:

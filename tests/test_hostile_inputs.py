@@ -187,6 +187,8 @@ KINDS = [  # a value of the wrong kind is a listed problem, never silently ignor
     Case("a section that is a number", all_of(
         replace("[equity]", "[equity_settings]"), insert_before("[model]", "equity = 5")),
          ("'equity' must be a table", "the key 'equity_settings' is not one the tool knows")),
+    Case("a scenario that is not a table of overrides", append("[scenarios]\nbad = 5"),
+         ("scenario 'bad' must be a table of overrides (found 5). Write it as [scenarios.bad]",)),
     Case("available WTE that is not a table", replace(
         "[workforce]", "[workforce]\navailable_wte = 5"),
          ("'workforce.available_wte' must be a table of named values",)),
