@@ -34,10 +34,11 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .formulation import Layout
+from .highs import new_highs
 from .inputs import ModelInputs
 from .lp import LinearProgram
 from .results import CONSTRAINT_FAMILIES, amount_up, money, money_up
-from .solve import Solution, SolveOptions, new_highs
+from .solve import Solution, SolveOptions
 
 RESOURCES = ("budget_limit", "workforce_limit")
 HELD = 1e-7  # step 2 holds the least breach of the rules to within this share (numerics)

@@ -153,8 +153,7 @@ def point_metrics(allocation: Allocation) -> dict[str, float]:
         "qaly_per_head": sums[:, 2] / population,
     })
     out.update(equity.summary(per_head, pcns["population"].reset_index(drop=True),
-                              pcns["imd_score"].reset_index(drop=True),
-                              pcns["imd_quintile"].reset_index(drop=True)))
+                              inputs.quintile_shares))
     for name in ("value_per_head", "qaly_per_head"):
         values = np.clip(per_head[name].to_numpy(), 0.0, None)
         try:

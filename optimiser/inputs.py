@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import io
+from .equity import QUINTILES, single_quintile_shares
 from .errors import Problems, did_you_mean, unknown_code_fix
 from .policy import (
     MAX_ACTIVITY,
@@ -34,11 +35,14 @@ from .policy import (
     scenario_names,
 )
 from .schemas import (
+    BASELINE_COLUMNS,
+    COMMISSIONING_BASIS,
     HIGHER_NEED,
     INTERVENTIONS,
     OUTCOMES,
     PCNS,
     PRIORITIES_TABLE,
+    QUINTILE_SHARE_COLUMNS,
     STAFF_GROUPS,
     TIERS,
     UNIT_COSTS,
@@ -170,9 +174,46 @@ class ModelInputs:
         return weight / weight.sum()
 
     @cached_property
+    def quintile_shares(self) -> pd.DataFrame:
+        """Share of each PCN's people in each national IMD quintile (pcn x quintile 1..5).
+
+        From the columns imd_q1_share..imd_q5_share of the PCN table (each PCN's population
+        split by its practices' IMD quintiles, data/README.md); rows sum to 1. A table without
+        them (e.g. an uploaded workbook) puts each PCN wholly in its imd_quintile.
+        """
+        pcns = self.pcns
+        if all(c in pcns.columns for c in QUINTILE_SHARE_COLUMNS):
+            shares = pcns[list(QUINTILE_SHARE_COLUMNS)].astype(float)
+            shares = shares.div(shares.sum(axis=1), axis=0)  # exactly 1 after 6-decimal rounding
+            shares.columns = list(QUINTILES)
+            return shares
+        return single_quintile_shares(pcns["imd_quintile"].astype(int))
+
+    @cached_property
     def equity_weight(self) -> pd.Series:
-        q = self.pcns["imd_quintile"].astype(int)
-        return q.map(lambda k: self.policy.quintile_weight[k - 1]).astype(float)
+        """q_p: the PCN's equity weight, the mix of the quintile weights by its people.
+
+        q_p = sum_k share[p,k] x quintile_weight_k, so a PCN with 60% of its people in Q1 and
+        40% in Q2 gets 0.6 w_1 + 0.4 w_2 (w_q of a PCN wholly in quintile q without a split).
+        """
+        weights = np.asarray(self.policy.quintile_weight, dtype=float)
+        return pd.Series(self.quintile_shares.to_numpy() @ weights, index=self.pcns.index)
+
+    @cached_property
+    def baseline(self) -> pd.DataFrame:
+        """Modelled annual activity per PCN before any intervention (pcn x activity outcome).
+
+        Columns are the avoided-activity outcomes (nel_avoided, ed_avoided, bed_days_avoided,
+        op_avoided), each holding the activity it is avoided from: emergency admissions, A&E
+        attendances, emergency bed days and consultant-led outpatient attendances a year, from
+        the PCN table's baseline_* columns. They are 2024/25 counts apportioned to PCNs by
+        population x acute need (data/README.md); no growth is sourced, so the same baseline
+        stands for every year of the model. A column the table lacks is NaN (no baseline).
+        """
+        out = {o: (self.pcns[c].astype(float) if c in self.pcns.columns
+                   else pd.Series(np.nan, index=self.pcns.index))
+               for o, c in BASELINE_COLUMNS.items()}
+        return pd.DataFrame(out, index=self.pcns.index)
 
     @cached_property
     def wte_per_person(self) -> pd.DataFrame:
@@ -305,6 +346,8 @@ def build_inputs(policy: Policy, source: Path, problems: Problems | None = None,
     before = len(problems.items)
     _check_references(pcns_all, interventions, staff, unit_costs, tables["higher_need"],
                       priorities, policy, problems)
+    check_commissioning_facts(interventions, problems)
+    _check_quintile_shares(tables["pcns"], problems)
     if len(problems.items) > before:
         problems.raise_if_any()  # the tables disagree with each other: the sets are not sound
 
@@ -413,6 +456,76 @@ def _check_age_bands(pcns: pd.DataFrame, problems: Problems) -> None:
                          "registered people", row=int(pos) + 2, column=column)
         if len(bad) > 5:
             problems.add(where, f"{len(bad) - 5} more PCNs have the same problem", column=column)
+
+
+def check_commissioning_facts(interventions: pd.DataFrame, problems: Problems) -> None:
+    """Delivery level, minimum viable size and set-up cost: each figure given has its basis.
+
+    The columns are optional, so a workbook made before them still loads. Once the
+    delivery_level column is there every intervention needs a level; a minimum size needs its
+    unit (and a unit its size); every figure given needs the text saying where it comes from,
+    and a confidence grade.
+    """
+    columns = (*COMMISSIONING_BASIS, *COMMISSIONING_BASIS.values(), "min_size_unit",
+               "commissioning_confidence")
+    filled = {c: _filled(interventions[c]) for c in columns if c in interventions}
+    nothing = pd.Series(False, index=interventions.index)
+
+    def report(mask: pd.Series, column: str, message: str, fix: str) -> None:
+        for iid in interventions.index[mask.to_numpy()][:10]:
+            problems.add("interventions.csv", f"{message} for '{iid}'", fix, column=column,
+                         row=interventions.index.get_loc(iid) + 2)
+
+    if "delivery_level" in filled:
+        report(~filled["delivery_level"], "delivery_level", "the delivery level is blank",
+               "Write pcn, place or icb (who holds the contract), with its source in "
+               "delivery_level_basis")
+    words = {"delivery_level": "delivery level", "min_size": "minimum size",
+             "setup_cost_gbp": "set-up cost"}
+    for figure, basis in COMMISSIONING_BASIS.items():
+        report(filled.get(figure, nothing) & ~filled.get(basis, nothing), basis,
+               f"the {words[figure]} has no source or assumption",
+               f"Say in {basis} where it comes from (a source, or an assumption with its "
+               "reasoning), or leave the figure blank")
+    size, unit = filled.get("min_size", nothing), filled.get("min_size_unit", nothing)
+    report(size & ~unit, "min_size_unit", "the minimum size has no unit",
+           "Write wte (a team), people (reached a year) or gbp (a contract a year)")
+    report(unit & ~size, "min_size", "a unit is given but no minimum size",
+           "Give the size, or leave both blank when nothing is known")
+    any_fact = pd.concat([filled.get(c, nothing) for c in COMMISSIONING_BASIS], axis=1)
+    report(any_fact.any(axis=1) & ~filled.get("commissioning_confidence", nothing),
+           "commissioning_confidence", "the delivery level, size or set-up cost has no "
+           "confidence grade", "Grade each figure, e.g. 'Medium (level) / Low (size)'")
+
+
+def _filled(column: pd.Series) -> pd.Series:
+    """True where a cell holds a value (not blank, not a missing number)."""
+    if column.dtype == object:
+        return column.fillna("").astype(str).str.strip().ne("")
+    return column.notna()
+
+
+def _check_quintile_shares(pcns: pd.DataFrame, problems: Problems) -> None:
+    """The IMD quintile shares come as all five columns or none, and each row sums to 1."""
+    present = [c for c in QUINTILE_SHARE_COLUMNS if c in pcns.columns]
+    if not present:
+        return
+    if len(present) < len(QUINTILE_SHARE_COLUMNS):
+        missing = [c for c in QUINTILE_SHARE_COLUMNS if c not in present]
+        problems.add("pcns.csv", f"the IMD quintile shares need all five columns: "
+                     f"{', '.join(missing)} missing",
+                     "Add them, or remove every imd_q*_share column to use imd_quintile alone")
+        return
+    total = pcns[list(QUINTILE_SHARE_COLUMNS)].astype(float).sum(axis=1)
+    wrong = np.flatnonzero((total - 1.0).abs().to_numpy() > 1e-3)
+    for pos in wrong[:5]:
+        problems.add("pcns.csv", "the IMD quintile shares of a PCN do not add up to 1",
+                     "Make imd_q1_share to imd_q5_share sum to 1 (they share out its people)",
+                     row=int(pos) + 2, column="imd_q1_share..imd_q5_share",
+                     value=round(float(total.iloc[pos]), 6))
+    if len(wrong) > 5:
+        problems.add("pcns.csv", f"{len(wrong) - 5} more PCNs' IMD quintile shares do not add "
+                     "up to 1", "Make each row's five shares sum to 1")
 
 
 def check_policy_values(policy: Policy, problems: Problems) -> None:

@@ -295,9 +295,21 @@ class Allocation:
 
     @cached_property
     def by_quintile(self) -> pd.DataFrame:
+        """year x national IMD quintile, counting people, not PCNs.
+
+        Each PCN's population, spend, outcomes and value are shared across the quintiles by the
+        share of its people in each (`inputs.quintile_shares`): spend and outcomes per head are
+        taken as the same for everyone in a PCN. Quintiles with nobody in the model are left out.
+        """
         frame = self.by_pcn_year
         numeric = ["population", "spend_gbp", *OUTCOMES, "weighted_value_gbp"]
-        out = frame.groupby(["year", "imd_quintile"], as_index=False)[numeric].sum()
+        shares = self.inputs.quintile_shares
+        parts = []
+        for year, part in frame.groupby("year", sort=False):
+            split = equity.split_by_quintile(part[numeric], shares.loc[part["pcn_code"]])
+            parts.append(split.reset_index().assign(year=year))
+        out = pd.concat(parts, ignore_index=True)[["year", "imd_quintile", *numeric]]
+        out = out[out["population"] > 0].reset_index(drop=True)
         out["spend_per_head_gbp"] = out["spend_gbp"] / out["population"]
         out["qaly_per_1000"] = 1000 * out["qaly"] / out["population"]
         out["value_per_head_gbp"] = out["weighted_value_gbp"] / out["population"]
@@ -305,15 +317,19 @@ class Allocation:
 
     @cached_property
     def equity_metrics(self) -> dict[str, float]:
-        """Q1:Q5 ratios, slope and concentration indices of spend and outcome per head."""
+        """Q1:Q5 ratios, slope and concentration indices of spend and outcome per head.
+
+        By people: each PCN's population is shared across the IMD quintiles by its people
+        split (`inputs.quintile_shares`), its value per head the same for all (equity.summary).
+        """
         frame = self.by_pcn
         per_head = pd.DataFrame({
             "spend_per_head": frame["spend_per_head_gbp"].to_numpy(),
             "value_per_head": (frame["weighted_value_gbp"] / frame["population"]).to_numpy(),
             "qaly_per_head": (frame["qaly"] / frame["population"]).to_numpy(),
         })
-        return equity.summary(per_head, frame["population"], frame["imd_score"],
-                              frame["imd_quintile"])
+        shares = self.inputs.quintile_shares.loc[frame["pcn_code"]]
+        return equity.summary(per_head, frame["population"], shares)
 
     @cached_property
     def totals(self) -> dict[str, float]:
@@ -468,6 +484,7 @@ class Allocation:
             "iterations": sol.iterations,
             "solve_rounds": sol.rounds,  # more than 1: cross-year rows were added as needed
             "warm_start": sol.warm,
+            "retried_cold": sol.retried_cold,  # a warm re-solve without an answer, redone cold
             "build_seconds": round(sol.build_seconds, 4),
             "solve_seconds": round(sol.solve_seconds, 4),
             "variables": self.lp.num_col,

@@ -382,7 +382,9 @@ def test_a_workbook_whose_rows_reach_column_xfd_is_read_within_a_memory_budget(t
                              str(path)], capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     shapes = eval(result.stdout.splitlines()[0])  # noqa: S307 - our own child's output
-    assert shapes["pcns"] == [1297, 56] and shapes["higher_need"][0] == 9079
+    for name in ("pcns", "higher_need"):
+        csv = pd.read_csv(ROOT / "data" / f"{name}.csv", dtype=str, keep_default_na=False)
+        assert shapes[name] == list(csv.shape), name
     assert result.stdout.splitlines()[1] == "[]"
 
 
@@ -395,8 +397,9 @@ def test_a_sheet_beyond_the_cell_budget_is_refused_with_the_bound(tmp_path, monk
     problems = Problems()
     read_tables(ROOT / "data" / "template.xlsx", problems)
     text = "\n".join(str(p) for p in problems.items)
-    assert "sheet 'pcns': the sheet has more than 1,000 rows of 56 columns; the most the tool " \
-           "reads is 2,000,000 cells and 1,000 rows a sheet" in text
+    columns = len(pd.read_csv(ROOT / "data" / "pcns.csv", nrows=1).columns)
+    assert f"sheet 'pcns': the sheet has more than 1,000 rows of {columns} columns; the most " \
+           "the tool reads is 2,000,000 cells and 1,000 rows a sheet" in text
     assert "sheet 'higher_need': the sheet has more than 1,000 rows" in text
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ..equity import quintile_ratio
+from ..equity import quintile_ratio, split_by_quintile
 from ..explain import FAMILY_WORDS
 from ..results import Allocation, money
 from ..schemas import staff_short
@@ -123,8 +123,8 @@ def _tile_values(allocation: Allocation, year: str | None) -> dict[str, float]:
     final = detail[detail["year"] == (year or years[-1])]
     pcns = allocation.inputs.pcns
     spend = in_view.groupby("pcn_code")["spend_gbp"].sum().reindex(pcns.index, fill_value=0.0)
-    by_q = pd.DataFrame({"spend": spend, "population": pcns["population"].astype(float),
-                         "quintile": pcns["imd_quintile"].astype(int)}).groupby("quintile").sum()
+    by_q = split_by_quintile(pd.DataFrame({"spend": spend, "population": pcns["population"]}),
+                             allocation.inputs.quintile_shares)  # people, not PCNs, by quintile
     return {
         "objective": float(allocation.objective or 0.0),
         "spend": float(in_view["spend_gbp"].sum()),
