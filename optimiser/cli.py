@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import tempfile
@@ -18,7 +17,7 @@ from pathlib import Path
 
 from .errors import InputError, Problem
 from .inputs import ModelInputs, list_scenarios, load_model
-from .policy import MAX_TIME_LIMIT_SECONDS
+from .policy import MAX_TIME_LIMIT_SECONDS, is_finite_number
 from .processes import StopOnSignal
 from .results import money
 
@@ -145,7 +144,7 @@ def _number_problems(args) -> list[Problem]:
     def check(flag: str, value, low, high, words: str, example: str) -> None:
         if value is None:
             return
-        if not math.isfinite(value) or not low <= value <= high:
+        if not is_finite_number(value) or not low <= value <= high:
             wrong.append(Problem(flag, f"the value must be {words}", example, value=value))
 
     check("--points", getattr(args, "points", None), 2, MAX_POINTS,

@@ -611,7 +611,7 @@ def _check_finite(policy: Policy, problems: Problems) -> None:
         if isinstance(value, bool) or value is None or isinstance(value, str):
             return
         if isinstance(value, int | float | np.floating | np.integer):
-            if not np.isfinite(value):
+            if not is_finite_number(float(value) if isinstance(value, np.number) else value):
                 found.append(name)
         elif isinstance(value, dict):
             for key, item in value.items():

@@ -281,7 +281,12 @@ def is_number(value) -> bool:
 
 
 def is_finite_number(value) -> bool:
-    return is_number(value) and math.isfinite(value)
+    """A number that is an amount: not inf, not nan, and (a TOML integer has no limit) within
+    what a float holds."""
+    try:
+        return is_number(value) and math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _check_value(name: str, kind: str, value, where: str, problems: Problems) -> None:
@@ -314,7 +319,7 @@ def _check_value(name: str, kind: str, value, where: str, problems: Problems) ->
         ok = True
     if not ok:
         problems.add(where, f"'{name}' must be {KIND_WORDS[kind]}", value=value)
-    elif any(not math.isfinite(v) for v in numbers):
+    elif not all(is_finite_number(v) for v in numbers):
         problems.add(where, f"'{name}' must be a finite number",
                      "inf and nan are not amounts: enter the figure itself", value=value)
 

@@ -120,6 +120,9 @@ NUMBERS = [  # inf, nan and impossible amounts, wherever a number is read
     Case("budget beyond any NHS budget", replace("gbp_per_head = [14.03]",
                                                  "budget_gbp = [1e300]"),
          ("'budget.budget_gbp' is above 1e+12",)),
+    Case("budget of 400 digits", replace("gbp_per_head = [14.03]",
+                                         "budget_gbp = [1" + "0" * 400 + "]"),
+         ("'budget.budget_gbp' must be a finite number",)),
     Case("priority weight inf", replace("frailty = 1.0", "frailty = inf"),
          ("'priority_weights.frailty' must be a finite number",)),
     Case("quintile weight inf", replace("quintile_weights = [1.0, 1.0", "quintile_weights = "
