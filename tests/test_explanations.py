@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from optimiser import allocate, formulate, list_scenarios, load_model
-from optimiser.policy import ActivityTarget
+from optimiser.policy import ActivityTarget, RingFence
 from optimiser.results import amount_up, money, money_up
 from tests.toy import intervention_row, pcn_row, toy_inputs
 
@@ -233,3 +233,32 @@ def test_a_budget_shortfall_is_rounded_up_so_adding_it_is_enough():
     _, allocation = allocate(short)  # £6,370.50 short: shown as £6,371, never £6,370
     assert "The rules need £6,371 more than the 2026/27 budget of £4,000." \
         in allocation.explanation.lines
+
+
+def test_a_ring_fence_is_a_share_of_the_budget_so_more_budget_moves_it():
+    # The floor makes frailty's core offer cost 2 x 600 x £10 = £12,000; a ring fence caps
+    # frailty at 20% of a £50,000 budget, £10,000. More budget raises the cap with it: at
+    # £60,000 it is £12,000, so £10,000 more budget keeps every rule (step 1), and nothing
+    # else is relaxed. A min share that no budget can meet (end of life at 90%, with £2,000
+    # of it possible) is relaxed instead (step 2), to the share that can be met.
+    ivs = [intervention_row("a", "frailty", "core", 10, 0.5),
+           intervention_row("b", "end_of_life", "core", 1, 0.1)]
+    pcns = [pcn_row("A", "X", 1000, 1), pcn_row("B", "X", 1000, 5)]
+    fence = RingFence("frailty", max_share=0.2)
+    inputs = toy_inputs(pcns, ivs, budget_gbp=(50_000.0,), universal_floor=0.6,
+                        ring_fences=(fence,))
+    _, allocation = allocate(inputs)
+    explanation = allocation.explanation
+    assert explanation.relaxed_rules == ["budget_limit"], str(explanation)
+    assert "The rules need £10k more than the 2026/27 budget of £50k." in explanation.lines
+    assert explanation.relaxed_inputs.budget_gbp[0] == pytest.approx(60_000, rel=1e-6)
+
+    greedy = RingFence("end_of_life", min_share=0.9)
+    inputs = toy_inputs(pcns, ivs, budget_gbp=(50_000.0,), ring_fences=(greedy,))
+    _, allocation = allocate(inputs)
+    explanation = allocation.explanation
+    assert explanation.relaxed_rules == ["ring_fence"], str(explanation)
+    assert "no amount of extra budget or workforce would meet them" in explanation.summary
+    relaxed = explanation.changes["ring_fences"][0]
+    assert relaxed.min_share == pytest.approx(2_000 / 50_000, abs=1e-5)
+    assert allocate(explanation.relaxed_inputs)[1].status == "optimal"
