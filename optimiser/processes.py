@@ -29,6 +29,7 @@ from pathlib import Path
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 WATCH_SECONDS = 1.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+QUIET_TRACKER = "ignore::UserWarning:multiprocessing.resource_tracker"
 
 
 def alive(pid: int) -> bool:
@@ -77,6 +78,12 @@ def process_pool(workers: int, preload: list[str]) -> ProcessPoolExecutor:
     """
     import multiprocessing
 
+    # A run stopped at once (StopOnSignal) leaves the pool's semaphores to multiprocessing's
+    # resource tracker, which removes them and warns of "leaked semaphore objects": true, and
+    # handled, so it is not shown to a user who pressed Ctrl-C. (The tracker takes its -W
+    # options from this process's when it starts.)
+    if QUIET_TRACKER not in sys.warnoptions:
+        sys.warnoptions.append(QUIET_TRACKER)
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(preload)
