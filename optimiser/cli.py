@@ -22,6 +22,7 @@ from .processes import StopOnSignal
 from .results import money
 
 EXIT_OK, EXIT_INPUT, EXIT_NOT_OPTIMAL = 0, 1, 2
+EXIT_STOPPED = 128 + 2  # Ctrl-C (SIGINT), as a shell expects
 # Bounds on what a command line may ask for, so that no request exhausts the machine
 MAX_POINTS = 1_001  # frontier points: the dial in steps of 0.001
 MAX_DRAWS = 10_000  # uncertainty draws: each keeps its spend per PCN and priority
@@ -478,6 +479,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as err:
         print(err.report(), file=sys.stderr)
         return EXIT_INPUT
+    except KeyboardInterrupt:  # Ctrl-C before a run began (while reading and checking)
+        print("Stopped by Ctrl-C: nothing was solved.", file=sys.stderr)
+        return EXIT_STOPPED
 
 
 if __name__ == "__main__":
