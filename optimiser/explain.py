@@ -104,18 +104,24 @@ class Elastic:
 
     Columns: the LP's, then for each breakable row j a pair (below_j, above_j) >= 0 that moves
     its activity up or down: lower <= A x + below - above <= upper. `rows` has one line per
-    breakable row: `family`, `scale` (its size, for weighing), `lp_row` (the LP row, or -1 for
-    a lock or the upper side of a split ring fence), `label` (the LP row's labels as a dict),
-    and for ring fences `fence`, `year_pos`, `side`.
+    breakable row: `family`, `scale` (its size, for weighing), `lp_row` (the LP row it
+    relaxes, whose labels name it; -1 for a lock), `col` (a lock's spend column, else -1),
+    and for ring fences `fence`, `year_pos` and `side` ("min" or "max": a fence with both is
+    two rows, since its limits move with extra budget at different rates).
     """
 
     model: highspy.HighsLp
     num_col: int  # the LP's columns
     rows: pd.DataFrame
-    budget_above: dict[int, int]  # year position -> column of the budget row's `above`
 
-    def slack(self, j: int, side: str) -> int:
-        return self.num_col + 2 * j + (0 if side == "below" else 1)
+    def labels(self, lp: LinearProgram, part: pd.DataFrame) -> pd.DataFrame:
+        """The LP's labels (year, PCN, ...) of some breakable rows of one family."""
+        family = part["family"].iloc[0]
+        if family == "locks":
+            block, at = lp.columns["spend_priority"], part["col"]
+        else:
+            block, at = lp.rows[family], part["lp_row"]
+        return block.index.iloc[at.to_numpy() - block.start].set_axis(part.index)
 
 
 def _scales(lp: LinearProgram, inputs: ModelInputs) -> np.ndarray:
@@ -138,75 +144,70 @@ def build_elastic(lp: LinearProgram, inputs: ModelInputs) -> Elastic:
     row_lower, row_upper = arrays["row_lower"].copy(), arrays["row_upper"].copy()
     col_lower, col_upper = arrays["col_lower"].copy(), arrays["col_upper"].copy()
     scale = _scales(lp, inputs)
-    years = {y: t for t, y in enumerate(inputs.years)}
     policy = inputs.policy
+    T = len(inputs.years)
     budget = max(float(np.mean(inputs.budget_gbp)), 1.0)
-    meta: list[dict] = []
-    elastic_rows: list[int] = []  # the row of the elastic model each breakable row is
-    extra_rows: list[tuple[sp.csr_matrix, float, float]] = []  # rows added below the LP's
+    parts: list[pd.DataFrame] = []
+    added: list[tuple[sp.csr_matrix, np.ndarray, np.ndarray]] = []  # rows below the LP's
+    n_added = 0
     for name, block in lp.rows.items():
         if name not in CONSTRAINT_FAMILIES:
             continue
-        labels = block.index.to_dict("records")
-        for k, r in enumerate(range(block.start, block.stop)):
-            item = {"family": name, "scale": scale[r], "lp_row": r, "label": labels[k]}
-            if name == "ring_fence":
-                fence = k // len(inputs.years)
-                item.update(fence=fence, year_pos=k % len(inputs.years), side="min")
-                spec = policy.ring_fences[fence]
-                if spec.min_share is not None and spec.max_share is not None:
-                    # two limits that move with the budget at different rates: one row each
-                    extra_rows.append((matrix[r], -np.inf, row_upper[r]))
-                    row_upper[r] = np.inf
-                    meta.append({**item, "side": "max", "lp_row": -1, "scale": budget,
-                                 "extra": len(extra_rows) - 1})
-                    elastic_rows.append(-1)
-                elif spec.min_share is None:
-                    item["side"] = "max"
-                item["scale"] = budget
-            meta.append(item)
-            elastic_rows.append(r)
-    locks = []
+        r = np.arange(block.start, block.stop)
+        part = pd.DataFrame({"family": name, "lp_row": r, "model_row": r, "col": -1,
+                             "scale": scale[r]})
+        if name == "ring_fence":
+            k = np.arange(block.size)
+            fences = [policy.ring_fences[f] for f in k // T]
+            part = part.assign(fence=k // T, year_pos=k % T, scale=budget, side=[
+                "max" if f.min_share is None else "min" for f in fences])
+            both = np.array([f.min_share is not None and f.max_share is not None
+                             for f in fences], dtype=bool)
+            if both.any():  # the upper limit as a row of its own
+                upper = part[both].assign(side="max",
+                                          model_row=lp.num_row + n_added + np.arange(both.sum()))
+                added.append((matrix[r[both]], np.full(both.sum(), -np.inf), row_upper[r[both]]))
+                n_added += int(both.sum())
+                row_upper[r[both]] = np.inf
+                part = pd.concat([part, upper])
+        parts.append(part)
     if "spend_priority" in lp.columns:  # a lock is a fixed bound: make it a breakable row
         b = lp.columns["spend_priority"]
         fixed = np.nonzero(col_lower[b.start:b.stop] == col_upper[b.start:b.stop])[0]
-        fixed = fixed[col_upper[b.start + fixed] > 0]
-        labels = b.index.iloc[fixed].to_dict("records")
-        largest = max(float(col_lower[b.start + fixed].max()), 1.0) if len(fixed) else 1.0
-        for k, local in enumerate(fixed):
-            col = b.start + local
-            value = col_lower[col]
-            col_lower[col], col_upper[col] = 0.0, np.inf
-            extra_rows.append((sp.csr_matrix(([1.0], ([0], [col])), shape=(1, lp.num_col)),
-                               value, value))
-            meta.append({"family": "locks", "scale": largest, "lp_row": -1, "label": labels[k],
-                         "extra": len(extra_rows) - 1})
-            elastic_rows.append(-1)
-            locks.append(col)
-    # the model's rows: the LP's, then the added ones
-    if extra_rows:
-        matrix = sp.vstack([matrix, *(m for m, _, _ in extra_rows)]).tocsr()
-        row_lower = np.concatenate([row_lower, [lo for _, lo, _ in extra_rows]])
-        row_upper = np.concatenate([row_upper, [hi for _, _, hi in extra_rows]])
-    rows = pd.DataFrame(meta)
-    model_row = np.array([r if r >= 0 else lp.num_row + int(m["extra"])
-                          for r, m in zip(elastic_rows, meta, strict=True)], dtype=np.int64)
+        cols = b.start + fixed[col_upper[b.start + fixed] > 0]
+        if len(cols):
+            value = col_lower[cols].copy()
+            col_lower[cols], col_upper[cols] = 0.0, np.inf
+            k = len(cols)
+            added.append((sp.csr_matrix((np.ones(k), (np.arange(k), cols)),
+                                        shape=(k, lp.num_col)), value, value))
+            parts.append(pd.DataFrame({
+                "family": "locks", "lp_row": -1, "col": cols,
+                "model_row": lp.num_row + n_added + np.arange(k),
+                "scale": max(float(value.max()), 1.0)}))
+            n_added += k
+    if added:
+        matrix = sp.vstack([matrix, *(m for m, _, _ in added)]).tocsr()
+        row_lower = np.concatenate([row_lower, *(lo for _, lo, _ in added)])
+        row_upper = np.concatenate([row_upper, *(hi for _, _, hi in added)])
+    rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["family", "lp_row", "model_row", "col", "scale"])
     n = len(rows)
-    slack_rows = np.repeat(model_row, 2)
-    slack_vals = np.tile([1.0, -1.0], n)  # below adds to the activity, above takes away
-    entries = [(slack_rows, np.arange(2 * n), slack_vals)]
-    budget_above = {}
-    if "budget_limit" in lp.rows:
-        for j in np.nonzero((rows["family"] == "budget_limit").to_numpy())[0]:
-            budget_above[years[rows.at[j, "label"]["year"]]] = 2 * j + 1
-    fences = rows.index[rows["family"] == "ring_fence"] if n else []
-    for j in fences:  # share x (budget + extra): the extra budget moves the fence's limit
-        t = int(rows.at[j, "year_pos"])
-        spec = policy.ring_fences[int(rows.at[j, "fence"])]
-        share = spec.min_share if rows.at[j, "side"] == "min" else spec.max_share
-        if t in budget_above and share:
-            entries.append((np.array([model_row[j]]), np.array([budget_above[t]]),
-                            np.array([-float(share)])))
+    model_row = rows["model_row"].to_numpy(dtype=np.int64)
+    entries = [(np.repeat(model_row, 2), np.arange(2 * n), np.tile([1.0, -1.0], n))]
+    if n and "budget_limit" in lp.rows:  # share x (budget + extra): the fence moves with it
+        budget_rows = lp.rows["budget_limit"]
+        above = {t: 2 * j + 1 for j, t in zip(
+            np.nonzero((rows["family"] == "budget_limit").to_numpy())[0],
+            rows.loc[rows["family"] == "budget_limit", "lp_row"] - budget_rows.start,
+            strict=True)}  # the budget rows are one a year, in the years' order
+        for j in np.nonzero((rows["family"] == "ring_fence").to_numpy())[0]:
+            spec = policy.ring_fences[int(rows.at[j, "fence"])]
+            share = spec.min_share if rows.at[j, "side"] == "min" else spec.max_share
+            t = int(rows.at[j, "year_pos"])
+            if share and t in above:
+                entries.append((np.array([model_row[j]]), np.array([above[t]]),
+                                np.array([-float(share)])))
     slack_matrix = sp.csc_matrix(
         (np.concatenate([e[2] for e in entries]),
          (np.concatenate([e[0] for e in entries]), np.concatenate([e[1] for e in entries]))),
@@ -223,8 +224,7 @@ def build_elastic(lp: LinearProgram, inputs: ModelInputs) -> Elastic:
     model.a_matrix_.start_ = full.indptr.astype(np.int32)
     model.a_matrix_.index_ = full.indices.astype(np.int32)
     model.a_matrix_.value_ = full.data
-    return Elastic(model, lp.num_col, rows,
-                   {t: lp.num_col + c for t, c in budget_above.items()})
+    return Elastic(model, lp.num_col, rows)
 
 
 @dataclass
@@ -323,8 +323,9 @@ def explain_infeasible(inputs: ModelInputs, lp: LinearProgram,
     lines, changes = [], {}
     for name in relaxed:
         part = rows[rows["family"] == name]
-        lines += _describe(name, part, inputs)
-        changes.update(_relax(name, part, inputs))
+        labels = elastic.labels(lp, part)
+        lines += _describe(name, part, labels, inputs)
+        changes.update(_relax(name, part, labels, inputs))
     resources = [r for r in relaxed if r in RESOURCES]
     rules = [r for r in relaxed if r not in RESOURCES]
     words = ", ".join(FAMILY_WORDS.get(r, r) for r in relaxed)
@@ -383,9 +384,9 @@ def _checked_relaxation(inputs: ModelInputs, changes: dict, options: SolveOption
     return total, None, ""
 
 
-def _describe(name: str, frame: pd.DataFrame, inputs: ModelInputs) -> list[str]:
+def _describe(name: str, frame: pd.DataFrame, labels: pd.DataFrame,
+              inputs: ModelInputs) -> list[str]:
     """The shortfalls of one rule family in words (each amount rounded up)."""
-    labels = pd.DataFrame(list(frame["label"]), index=frame.index)
     if name == "budget_limit":
         return [f"The rules need {money_up(short)} more than the {year} budget of "
                 f"{money(inputs.budget_gbp[inputs.years.index(year)])}."
@@ -421,11 +422,10 @@ def _describe(name: str, frame: pd.DataFrame, inputs: ModelInputs) -> list[str]:
             f"place(s) in {where}: {amount} short in all."]
 
 
-def _relax(name: str, frame: pd.DataFrame, inputs: ModelInputs) -> dict:
+def _relax(name: str, frame: pd.DataFrame, labels: pd.DataFrame, inputs: ModelInputs) -> dict:
     """The policy change that removes this family's shortfall."""
     policy = inputs.policy
     margin = 1.0 + 1e-6
-    labels = pd.DataFrame(list(frame["label"]), index=frame.index)
     if name == "budget_limit":
         extra = pd.Series(frame["short"].to_numpy(), index=labels["year"].to_numpy())
         return {"budget_gbp": tuple(b + extra.get(y, 0.0) * margin + (0.01 if y in extra else 0.0)
