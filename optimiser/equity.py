@@ -3,9 +3,14 @@
 Every function takes per-area values (e.g. spend per head per PCN) with population weights and
 an order by deprivation. Conventions, stated once:
 
+* People, not areas, are counted by quintile: each area's (PCN's) population is split across
+  the national IMD quintiles by `shares` (the share of its people in each; a PCN with no split
+  has share 1 in its own quintile), and a value per head is taken as the same for everyone in
+  the area. So quintile q gets sum_a pop_a s_aq people and sum_a y_a pop_a s_aq of the value.
 * Rank: areas are ordered from most deprived (rank near 0) to least deprived (rank near 1); an
   area's rank is the midpoint of its population's cumulative share (its "ridit"). Areas with
-  the same deprivation score share one rank, the midpoint of their combined population.
+  the same deprivation score share one rank, the midpoint of their combined population. In
+  `summary` the groups ranked are the five quintiles (people in one quintile share a rank).
 * Q1:Q5 ratio: value per head in IMD quintile 1 (most deprived) over quintile 5. Above 1 means
   more per head where deprivation is greatest (pro-deprived).
 * Slope index of inequality (SII): the fitted value at the most deprived end minus the fitted
@@ -135,19 +140,58 @@ def atkinson_summary(values, weights, name: str,
     return out
 
 
-def summary(per_head: pd.DataFrame, population: pd.Series, imd_score: pd.Series,
-            quintile: pd.Series) -> dict[str, float]:
-    """Equity metrics for each column of `per_head` (values per head per PCN)."""
+QUINTILES = (1, 2, 3, 4, 5)
+
+
+def single_quintile_shares(quintile) -> pd.DataFrame:
+    """Shares (area x quintiles 1-5) for areas that are each wholly in one quintile."""
+    q = np.asarray(quintile, dtype=int)
+    index = quintile.index if isinstance(quintile, pd.Series) else None
+    return pd.DataFrame((q[:, None] == np.array(QUINTILES)[None, :]).astype(float),
+                        index=index, columns=list(QUINTILES))
+
+
+def split_by_quintile(totals: pd.DataFrame, shares: pd.DataFrame) -> pd.DataFrame:
+    """Area totals shared across quintiles by the share of each area's people in each.
+
+    `totals` (area x measure: population, £, outcomes) and `shares` (area x quintiles 1-5, rows
+    summing to 1) in the same area order; returns quintile x measure, every quintile listed.
+    A total is shared like the population, so its value per head is the same in every quintile
+    an area reaches.
+    """
+    s = np.asarray(shares, dtype=float)
+    if s.shape != (len(totals), len(QUINTILES)):
+        raise ValueError("shares need one row per area and one column per quintile (1 to 5)")
+    values = s.T @ totals.to_numpy(dtype=float)
+    return pd.DataFrame(values, index=pd.Index(QUINTILES, name="imd_quintile"),
+                        columns=totals.columns)
+
+
+def summary(per_head: pd.DataFrame, population: pd.Series,
+            shares: pd.DataFrame) -> dict[str, float]:
+    """Equity metrics for each column of `per_head` (values per head per area, e.g. PCN).
+
+    `shares` (area x quintiles 1-5) splits each area's people across the IMD quintiles (see the
+    module docstring). The Q1:Q5 ratio and gap compare the quintiles' values per head; the
+    slope and relative indices and the concentration index are taken over the five quintile
+    groups, each ranked at the midpoint of its population share, quintile 1 first: the same as
+    ranking every person by quintile, people of one quintile sharing a rank. Quintiles with no
+    people are left out.
+    """
     out: dict[str, float] = {}
     w = population.to_numpy(dtype=float)
+    values = per_head.mul(w, axis=0).reset_index(drop=True)
+    values.insert(0, "_population", w)
+    by_q = split_by_quintile(values, shares)
+    by_q = by_q[by_q["_population"] > 0]
+    pop = by_q["_population"].to_numpy()
+    score = 6.0 - by_q.index.to_numpy(dtype=float)  # higher = more deprived, for the ridit
     for column in per_head.columns:
-        y = per_head[column].to_numpy(dtype=float)
-        totals = pd.Series(y * w).groupby(quintile.to_numpy()).sum()
-        pops = pd.Series(w).groupby(quintile.to_numpy()).sum()
-        by_q = totals / pops
-        out[f"{column}_q1_q5_ratio"] = quintile_ratio(by_q)
-        out[f"{column}_q1_q5_gap"] = quintile_gap(by_q)
-        out[f"{column}_slope_index"] = slope_index(y, w, imd_score)
-        out[f"{column}_relative_index"] = relative_index(y, w, imd_score)
-        out[f"{column}_concentration_index"] = concentration_index(y, w, imd_score)
+        per_q = by_q[column] / by_q["_population"]
+        y = per_q.to_numpy()
+        out[f"{column}_q1_q5_ratio"] = quintile_ratio(per_q)
+        out[f"{column}_q1_q5_gap"] = quintile_gap(per_q)
+        out[f"{column}_slope_index"] = slope_index(y, pop, score)
+        out[f"{column}_relative_index"] = relative_index(y, pop, score)
+        out[f"{column}_concentration_index"] = concentration_index(y, pop, score)
     return out

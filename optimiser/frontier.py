@@ -57,7 +57,7 @@ from .inputs import ModelInputs
 from .ordered import OrderedSolver
 from .results import Allocation, shortfall_summary
 from .schemas import OUTCOMES
-from .solve import Solver
+from .solve import SolveOptions, Solver
 
 PER_HEAD = ("spend_per_head", "value_per_head", "qaly_per_head")
 
@@ -81,11 +81,13 @@ def point_inputs(inputs: ModelInputs, dial: float, uplift: float | None) -> Mode
 
 
 def frontier(inputs: ModelInputs, points: int = 25, uplift: float | None = None,
-             solver: Solver | OrderedSolver | None = None, progress=None) -> pd.DataFrame:
+             solver: Solver | OrderedSolver | None = None, progress=None,
+             options: SolveOptions | None = None) -> pd.DataFrame:
     """Sweep the equity dial from 0 to 1; one row per point (columns in the module docstring).
 
     `solver`: an existing Solver to warm start from (it is updated in place); otherwise one is
-    built for the first point. `progress(done, total)` is called after each point.
+    built for the first point, with `options` (its time limit applies to each point's solve).
+    `progress(done, total)` is called after each point.
     """
     dials = dial_values(points)
     rows: list[dict] = []
@@ -104,7 +106,7 @@ def frontier(inputs: ModelInputs, points: int = 25, uplift: float | None = None,
                        note="implied: the optimum at the dial before already meets this one")
         else:
             if solver is None:
-                solver = OrderedSolver(p_inputs)
+                solver = OrderedSolver(p_inputs, options)
                 how = "cold"
             else:
                 how = solver.update(p_inputs)
@@ -164,8 +166,7 @@ def point_metrics(allocation: Allocation) -> dict[str, float]:
         "qaly_per_head": sums[:, 2] / population,
     })
     out.update(equity.summary(per_head, pcns["population"].reset_index(drop=True),
-                              pcns["imd_score"].reset_index(drop=True),
-                              pcns["imd_quintile"].reset_index(drop=True)))
+                              inputs.quintile_shares))
     for name in ("value_per_head", "qaly_per_head"):
         values = np.clip(per_head[name].to_numpy(), 0.0, None)
         try:

@@ -55,6 +55,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -118,16 +120,28 @@ class OrderedSolver:
     """The Solver face with rules that bend in their stated order (module docstring)."""
 
     def __init__(self, inputs: ModelInputs, options: SolveOptions | None = None):
-        self.options = options or SolveOptions()
         self.inputs = inputs
-        self.hard = Solver(inputs, self.options)
+        self.hard = Solver(inputs, options or SolveOptions())
         self.soft: Solver | None = None  # built the first time a rule falls short
         self.stages: list[Stage] = []  # of the last solve that bent the rules
         self._soft_builds = 0
         self._weighted_basis: tuple | None = None  # of the second model's last weighted start
         self._last = self.hard  # the Solver whose LP the last solution is of
+        # asked by HiGHS every iteration while set: True stops the run (a cancel in the app)
+        self.interrupt: Callable[[], bool] | None = None
 
     # ---- the Solver face -----------------------------------------------------------------
+    @property
+    def options(self) -> SolveOptions:
+        return self.hard.options
+
+    @options.setter
+    def options(self, options: SolveOptions) -> None:
+        """New options (the app's time limit) for both models, from their next solve."""
+        self.hard.options = options
+        if self.soft is not None:
+            self.soft.options = options
+
     @property
     def lp(self) -> LinearProgram:
         """The LP of the last solution (with the shortfalls when the rules bent)."""
@@ -165,14 +179,38 @@ class OrderedSolver:
     # ---- solving -------------------------------------------------------------------------
     def solve(self) -> Solution:
         self.stages = []
-        solution = self.hard.solve()
+        with self._watched(self.hard):
+            solution = self.hard.solve()
         if solution.status != "infeasible" or not self.inputs.policy.rules_bend:
             return self._answer(self.hard, solution)
         soft = self._soft()
         if "rule_shortfall_gbp" not in soft.lp.columns:  # nothing may bend: no plan
             return self._answer(self.hard, solution)
         seed = self.hard.lp_basis() if self._weighted_basis is None else None
-        return self._answer(soft, self._stages(soft, seed), [solution])
+        with self._watched(soft):
+            stages = self._stages(soft, seed)
+        return self._answer(soft, stages, [solution])
+
+    @contextmanager
+    def _watched(self, solver: Solver) -> Iterator[None]:
+        """While the block runs, HiGHS asks `interrupt` every iteration (when it is set)."""
+        if self.interrupt is None:
+            yield
+            return
+        ask = self.interrupt
+
+        def callback(event) -> None:
+            event.interrupt(ask())
+
+        highs = solver.highs
+        callbacks = (highs.cbSimplexInterrupt, highs.cbIpmInterrupt)
+        for each in callbacks:
+            each.subscribe(callback)
+        try:
+            yield
+        finally:
+            for each in callbacks:
+                each.unsubscribe(callback)
 
     def _answer(self, solver: Solver, solution: Solution,
                 tried: tuple[Solution, ...] | list[Solution] = ()) -> Solution:
@@ -204,9 +242,9 @@ class OrderedSolver:
         weighted[z_cols] = -self._weights(len(z_cols))
         soft.change({**arrays, "col_cost": weighted}, simplex="dual")
         if self._weighted_basis is not None:
-            soft.set_lp_basis(*self._weighted_basis)
+            soft.start_from(*self._weighted_basis)
         elif seed is not None:
-            soft.set_lp_basis(*_extended(seed, self.hard.lp, lp))
+            soft.start_from(*_extended(seed, self.hard.lp, lp))
         solution = soft.solve()
         runs = [solution]
         if not solution.optimal:

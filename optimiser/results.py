@@ -50,25 +50,9 @@ RULE_WORDS = {
 }
 
 
-def _ceil(steps: float) -> int:
-    """Rounded up, past the solver's last digits (1,000.0000001 steps are 1,000)."""
-    return math.ceil(steps * (1.0 - 1e-9) - 1e-6)
-
-
-def money_up(value: float) -> str:
-    """£ rounded up, never to nearest (a shortfall is never understated): £1.3m, £351k."""
-    v = max(float(value), 0.0)
-    if v >= 1e6:
-        return f"£{_ceil(v / 1e5) / 10:,.1f}m"
-    if v >= 1e4:
-        return f"£{_ceil(v / 1e3):,.0f}k"
-    return f"£{_ceil(v):,.0f}"
-
-
 def up(value: float, decimals: int = 0) -> str:
-    """A count rounded up (people, WTE, activity): 1,204 or 3.2."""
-    step = 10.0 ** decimals
-    return f"{_ceil(max(float(value), 0.0) * step) / step:,.{decimals}f}"
+    """A count rounded up (people, WTE, activity; `amount_up`): 1,204 or 3.2."""
+    return f"{amount_up(max(float(value), 0.0), 10.0 ** -decimals):,.{decimals}f}"
 
 
 def shortfall_summary(allocation: Allocation) -> dict:
@@ -88,6 +72,28 @@ def money(value: float) -> str:
     if v >= 1e4:
         return f"{sign}£{v / 1e3:,.0f}k"
     return f"{sign}£{v:,.0f}"
+
+
+def amount_up(value: float, step: float) -> float:
+    """`value` rounded up to a multiple of `step` (a shortfall shown to 0.1 WTE is never less
+    than the shortfall): 1.546 WTE -> 1.6, never 1.5."""
+    steps = value / step
+    # a value that is a whole number of steps but for the solver's tolerance (one part in 1e9
+    # and 1e-6 of a step: an ordered stage holds a rank at its least + that) stays where it is
+    near = round(steps)
+    noise = 1e-9 * abs(steps) + 1e-6
+    return (near if abs(steps - near) <= noise else math.ceil(steps)) * step
+
+
+def money_up(value: float) -> str:
+    """A shortfall in £, as `money` writes it but rounded up at the precision shown, so adding
+    the amount shown is always enough: £52,553 -> £53k, £1,234,567 -> £1.3m."""
+    v = max(float(value), 0.0)
+    if v >= 1e6:
+        return money(amount_up(v, 1e5))
+    if v >= 1e4:
+        return money(amount_up(v, 1e3))
+    return money(amount_up(v, 1.0))
 
 
 @dataclass
@@ -232,24 +238,69 @@ class Allocation:
 
     @cached_property
     def higher_need_comparison(self) -> pd.DataFrame:
-        """Per priority and year: spend per eligible person in higher-need vs other PCNs."""
-        inputs = self.inputs
-        cohort = inputs.priority_cohort
-        flags = inputs.higher_need
-        spend = self.spend_priority()
+        """Per year, ICB and priority, as the enhanced-support rule measures it: spend per
+        eligible person in the ICB's higher-need PCNs for the priority against its other PCNs.
+
+        Spend per eligible person on a priority in a PCN is the PCN's spend on all the
+        priority's interventions divided by the priority's cohort there (the largest eligible
+        cohort among its interventions, `ModelInputs.priority_cohort`). `other_per_eligible_gbp`
+        is the other PCNs' spend over their cohorts (PCNs with no cohort left out, as in the
+        rule); `ratio` is the higher-need PCNs' average over it; `lowest_pcn_ratio` the lowest
+        single higher-need PCN's, which the rule holds at `rule_ratio` = 1 + uplift or more.
+        """
+        frame = self.higher_need_frame()
+        frame = frame[frame["cohort"] > 0]
+        keys = ["year", "icb_code", "priority_id"]
+        hn = frame[frame["flag"]].groupby(keys)
+        others = frame[~frame["flag"]].groupby(keys)[["spend_gbp", "cohort"]].sum()
+        out = hn[["spend_gbp", "cohort"]].sum().join(
+            others.rename(columns=lambda c: f"{c}_other"), how="inner")
+        out = out[out["cohort_other"] > 0]
+        out["higher_need_pcns"] = hn.size().reindex(out.index).astype(int)
+        out["higher_need_per_eligible_gbp"] = out["spend_gbp"] / out["cohort"]
+        out["other_per_eligible_gbp"] = out["spend_gbp_other"] / out["cohort_other"]
+        per_pcn = frame[frame["flag"]].assign(each=lambda f: f["spend_gbp"] / f["cohort"])
+        lowest = per_pcn.groupby(keys)["each"].min().reindex(out.index)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["ratio"] = out["higher_need_per_eligible_gbp"] / out["other_per_eligible_gbp"]
+            out["lowest_pcn_ratio"] = lowest / out["other_per_eligible_gbp"]
+        policy = self.inputs.policy
+        out["rule_ratio"] = 1.0 + policy.enhanced_uplift if policy.on(
+            "enhanced_support_uplift") else np.nan
+        out = out.reset_index()
+        names = self.inputs.pcns.drop_duplicates("icb_code").set_index("icb_code")["icb_name"]
+        out.insert(2, "icb_name", out["icb_code"].map(names))
+        return out[["year", "icb_code", "icb_name", "priority_id", "higher_need_pcns",
+                    "higher_need_per_eligible_gbp", "other_per_eligible_gbp", "ratio",
+                    "lowest_pcn_ratio", "rule_ratio"]]
+
+    @cached_property
+    def higher_need_pooled(self) -> pd.DataFrame:
+        """Per year and priority, every ICB's PCNs pooled: not what the rule measures (each
+        ICB's higher-need PCNs are held against its own other PCNs), so a pooled ratio can be
+        below 1 + uplift where every ICB meets it."""
+        frame = self.higher_need_frame()
         rows = []
-        for (year, r), group in spend.groupby(["year", "priority_id"]):
-            f = flags.loc[group["pcn_code"], r].to_numpy()
-            c = cohort.loc[group["pcn_code"], r].to_numpy()
-            s = group["spend_gbp"].to_numpy()
+        for (year, r), group in frame.groupby(["year", "priority_id"], sort=False):
+            f, c, s = (group[k].to_numpy() for k in ("flag", "cohort", "spend_gbp"))
             hn = s[f].sum() / c[f].sum() if c[f].sum() else np.nan
             other = s[~f].sum() / c[~f].sum() if c[~f].sum() else np.nan
-            rows.append({"year": year, "priority_id": r,
-                         "higher_need_pcns": int(f.sum()),
-                         "higher_need_per_eligible_gbp": hn,
-                         "other_per_eligible_gbp": other,
+            rows.append({"year": year, "priority_id": r, "higher_need_pcns": int(f.sum()),
+                         "higher_need_per_eligible_gbp": hn, "other_per_eligible_gbp": other,
                          "ratio": hn / other if other else np.nan})
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows, columns=["year", "priority_id", "higher_need_pcns",
+                                           "higher_need_per_eligible_gbp",
+                                           "other_per_eligible_gbp", "ratio"])
+
+    def higher_need_frame(self) -> pd.DataFrame:
+        """year x PCN x priority: spend, the priority's cohort, higher-need flag, ICB."""
+        inputs = self.inputs
+        spend = self.spend_priority()
+        key = pd.MultiIndex.from_arrays([spend["pcn_code"], spend["priority_id"]])
+        return spend.assign(
+            flag=inputs.higher_need.stack().reindex(key).fillna(False).to_numpy(dtype=bool),
+            cohort=inputs.priority_cohort.stack().reindex(key).fillna(0.0).to_numpy(float),
+            icb_code=spend["pcn_code"].map(inputs.pcns["icb_code"]).to_numpy())
 
     def spend_priority(self) -> pd.DataFrame:
         """year x PCN x priority spend (every combination)."""
@@ -279,9 +330,21 @@ class Allocation:
 
     @cached_property
     def by_quintile(self) -> pd.DataFrame:
+        """year x national IMD quintile, counting people, not PCNs.
+
+        Each PCN's population, spend, outcomes and value are shared across the quintiles by the
+        share of its people in each (`inputs.quintile_shares`): spend and outcomes per head are
+        taken as the same for everyone in a PCN. Quintiles with nobody in the model are left out.
+        """
         frame = self.by_pcn_year
         numeric = ["population", "spend_gbp", *OUTCOMES, "weighted_value_gbp"]
-        out = frame.groupby(["year", "imd_quintile"], as_index=False)[numeric].sum()
+        shares = self.inputs.quintile_shares
+        parts = []
+        for year, part in frame.groupby("year", sort=False):
+            split = equity.split_by_quintile(part[numeric], shares.loc[part["pcn_code"]])
+            parts.append(split.reset_index().assign(year=year))
+        out = pd.concat(parts, ignore_index=True)[["year", "imd_quintile", *numeric]]
+        out = out[out["population"] > 0].reset_index(drop=True)
         out["spend_per_head_gbp"] = out["spend_gbp"] / out["population"]
         out["qaly_per_1000"] = 1000 * out["qaly"] / out["population"]
         out["value_per_head_gbp"] = out["weighted_value_gbp"] / out["population"]
@@ -289,15 +352,19 @@ class Allocation:
 
     @cached_property
     def equity_metrics(self) -> dict[str, float]:
-        """Q1:Q5 ratios, slope and concentration indices of spend and outcome per head."""
+        """Q1:Q5 ratios, slope and concentration indices of spend and outcome per head.
+
+        By people: each PCN's population is shared across the IMD quintiles by its people
+        split (`inputs.quintile_shares`), its value per head the same for all (equity.summary).
+        """
         frame = self.by_pcn
         per_head = pd.DataFrame({
             "spend_per_head": frame["spend_per_head_gbp"].to_numpy(),
             "value_per_head": (frame["weighted_value_gbp"] / frame["population"]).to_numpy(),
             "qaly_per_head": (frame["qaly"] / frame["population"]).to_numpy(),
         })
-        return equity.summary(per_head, frame["population"], frame["imd_score"],
-                              frame["imd_quintile"])
+        shares = self.inputs.quintile_shares.loc[frame["pcn_code"]]
+        return equity.summary(per_head, frame["population"], shares)
 
     @cached_property
     def totals(self) -> dict[str, float]:
@@ -602,6 +669,7 @@ class Allocation:
             "iterations": sol.iterations,
             "solve_rounds": sol.rounds,  # more than 1: cross-year rows were added as needed
             "warm_start": sol.warm,
+            "retried_cold": sol.retried_cold,  # a warm re-solve without an answer, redone cold
             "build_seconds": round(sol.build_seconds, 4),
             "solve_seconds": round(sol.solve_seconds, 4),
             "variables": self.lp.num_col,

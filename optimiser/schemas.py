@@ -36,6 +36,18 @@ def staff_short(group: str) -> str:
 
 TIERS = ("core", "enhanced")
 LEVERS = ("reach", "access", "intensity", "coordination", "enablement")
+# Who holds the contract for an intervention (issue 17): a PCN, a place, or the whole ICB.
+DELIVERY_LEVELS = ("pcn", "place", "icb")
+# The unit of a minimum viable size: a team (WTE), a clinic or cohort (people reached a
+# year), or a contract worth tendering (£ a year).
+MIN_SIZE_UNITS = ("wte", "people", "gbp")
+# Commissioning facts: each figure, when given, needs the column after it saying where it
+# comes from (data/INTERVENTIONS.md, section 11).
+COMMISSIONING_BASIS = {
+    "delivery_level": "delivery_level_basis",
+    "min_size": "min_size_basis",
+    "setup_cost_gbp": "setup_cost_basis",
+}
 POPULATION_COLUMNS = (
     "population",
     "pop_0_19",
@@ -65,6 +77,19 @@ NEED_DOMAINS = (
     "overall",
 )
 NEED_COLUMNS = tuple(f"need_{d}_{rel}" for d in NEED_DOMAINS for rel in ("eng", "icb"))
+# The share of a PCN's people in each national IMD quintile (1 = most deprived): the people
+# split used by every by-quintile figure and the equity weight. Optional: without them a PCN
+# counts wholly in its imd_quintile.
+QUINTILE_SHARE_COLUMNS = tuple(f"imd_q{q}_share" for q in range(1, 6))
+# Modelled annual activity per PCN (2024/25, no growth) behind each avoided-activity outcome.
+# Optional: a table without them has no baselines to report against.
+BASELINE_COLUMNS = {
+    "nel_avoided": "baseline_nel",
+    "ed_avoided": "baseline_ed",
+    "bed_days_avoided": "baseline_bed_days",
+    "op_avoided": "baseline_op",
+}
+RURALITY_BANDS = ("urban", "mixed", "rural")
 
 
 @dataclass(frozen=True)
@@ -110,8 +135,12 @@ PCNS = TableSchema(
         Column("pcn_name", "text", "", "PCN name"),
         Column("icb_code", "text", "", "ICB code, e.g. QJ2"),
         Column("icb_name", "text", "", "ICB name"),
-        Column("place_code", "text", "", "sub-ICB location code (the place)"),
-        Column("place_name", "text", "", "sub-ICB location name"),
+        Column("place_code", "text", "", "the place: the ICB's own place (a Place-Based "
+               "Partnership) where the ICB defines one, else the sub-ICB location code"),
+        Column("place_name", "text", "", "the place's name"),
+        Column("place_basis", "text", "", "where the place comes from", required=False,
+               choices=("place_partnership", "sub_icb")),
+        Column("sub_icb_code", "text", "", "sub-ICB location code", required=False),
         Column("region_code", "text", "", "NHS England region code", required=False),
         Column("region_name", "text", "", "NHS England region name", required=False),
         Column("practices", "int", "practices", "member GP practices", False, minimum=0),
@@ -125,6 +154,9 @@ PCNS = TableSchema(
         Column("imd_quintile", "int", "1-5", "national IMD quintile, 1 = most deprived",
                minimum=1, maximum=5),
         Column("imd_source", "text", "", "how the IMD score was derived", required=False),
+        *(_share(c, f"share of the PCN's people in national IMD quintile {c[5]} (by its "
+                 "practices' quintiles); the five sum to 1", required=False)
+          for c in QUINTILE_SHARE_COLUMNS),
         *(Column(c, "float", "index", "need index", minimum=0, positive=True)
           for c in NEED_COLUMNS),
         *(_share(c, "prevalence") for c in PREVALENCE_COLUMNS),
@@ -133,6 +165,13 @@ PCNS = TableSchema(
                minimum=49.0, maximum=61.0),
         Column("longitude", "float", "degrees", "population-weighted centroid",
                minimum=-8.0, maximum=2.5),
+        _share("rural_share", "share of the PCN's patients in practices classed Rural",
+               required=False),
+        Column("rurality_band", "text", "", "urban, mixed or rural (by rural_share)",
+               required=False, choices=RURALITY_BANDS),
+        *(Column(c, "float", f"{OUTCOME_LABELS[o].removesuffix(' avoided')} a year",
+                 "modelled 2024/25 baseline (data/README.md)", required=False, minimum=0)
+          for o, c in BASELINE_COLUMNS.items()),
     ),
     prefixes=(Column("fte_", "float", "FTE", "PCN workforce census FTE", False, minimum=0),),
 )
@@ -175,6 +214,24 @@ INTERVENTIONS = TableSchema(
         Column("sources", "text", "", "sources"),
         Column("confidence", "text", "", "confidence grade"),
         Column("notes", "text", "", "derivation", False, may_be_blank=True),
+        # Commissioning facts (issue 17). Optional columns, so a workbook made before them
+        # still loads; inputs.check_commissioning_facts checks them against each other.
+        Column("delivery_level", "text", "", "who holds the contract: pcn, place or icb",
+               False, choices=DELIVERY_LEVELS, may_be_blank=True),
+        Column("delivery_level_basis", "text", "", "source or stated assumption of the level",
+               False, may_be_blank=True),
+        Column("min_size", "float", "min_size_unit a year", "minimum viable size, or blank",
+               False, positive=True, may_be_blank=True),
+        Column("min_size_unit", "text", "", "wte, people or gbp", False,
+               choices=MIN_SIZE_UNITS, may_be_blank=True),
+        Column("min_size_basis", "text", "", "source or stated assumption of the size", False,
+               may_be_blank=True),
+        Column("setup_cost_gbp", "float", "GBP 2024/25, one-off", "set-up cost, or blank", False,
+               minimum=0, may_be_blank=True),
+        Column("setup_cost_basis", "text", "", "source or stated assumption of the set-up cost",
+               False, may_be_blank=True),
+        Column("commissioning_confidence", "text", "",
+               "confidence in the level, size and set-up cost", False, may_be_blank=True),
     ),
     prefixes=(
         Column("wte_per_1000_", "float", "WTE per 1,000 reached", "workforce", False, minimum=0),

@@ -75,11 +75,12 @@ import numpy as np
 import pandas as pd
 
 from .formulation import TIE_BREAK_PER_GBP, Layout, discount, outcome_value_per_person
+from .highs import basis_of, status_arrays
 from .inputs import ModelInputs
 from .ordered import OrderedSolver
 from .results import RULE_WORDS, Allocation, money_up
 from .schemas import OUTCOME_LABELS, OUTCOMES
-from .solve import SolveOptions, basis_of, status_arrays
+from .solve import SolveOptions
 
 KINDS = ("cohort_share", "max_uptake", "cost_gbp", *OUTCOMES, "wte_scale")
 KIND_LABELS = {
@@ -307,18 +308,10 @@ class _Runner:
             self._remote = self._client.scatter(self.payload, broadcast=True)
             self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
         elif self.workers > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
+            from .processes import process_pool
 
-            # Workers start from a clean process (never forked from this one, whose HiGHS
-            # threads must not be copied); a fork server that has imported the optimiser once
-            # starts them fastest.
-            if "forkserver" in multiprocessing.get_all_start_methods():
-                context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["optimiser.uncertainty"])
-            else:
-                context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            # workers that end with this process, never forked from it (processes.py)
+            self._pool = process_pool(self.workers, ["optimiser.uncertainty"])
         return self
 
     def __exit__(self, *exc):

@@ -3,9 +3,13 @@
 Reads the raw files in ``<repo>/../shared/data/raw`` (``--raw``) and the seed 001 tables in
 ``<raw>/../seed_tables`` (``--seed-tables``), plus ``data/staff_groups.csv``, and writes:
 
-* ``pcns.csv``         one row per PCN in the October 2025 practice-to-PCN map;
+* ``pcns.csv``         one row per PCN in the October 2025 practice-to-PCN map: geography and
+                       places, population, IMD (with its people split across quintiles), need,
+                       prevalence, workforce, location, rurality and modelled activity
+                       baselines;
 * ``higher_need.csv``  one row per PCN x PCN-allocated priority, with the higher-need flag;
-* ``priorities.csv``   the seven PCN-allocated priorities of seed 001 and their need measures;
+* ``priorities.csv``   seed 001's priorities: the seven with higher-need PCNs and their need
+                       measures, and CC3, which has none;
 * ``build_report.md``  the reconciliation: every practice, patient and FTE that was not carried
                        into the tables is counted here, with the reason.
 
@@ -26,7 +30,18 @@ import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_RAW = REPO.parent / "shared" / "data" / "raw"
+
+
+def default_raw() -> Path:
+    """`<repo>/../shared/data/raw`, or one folder further up for a git worktree kept one level
+    deeper than the main checkout (e.g. `<root>/wt/<branch>` beside `<root>/main`)."""
+    for base in (REPO.parent, REPO.parent.parent):
+        if (base / "shared" / "data" / "raw").is_dir():
+            return base / "shared" / "data" / "raw"
+    return REPO.parent / "shared" / "data" / "raw"
+
+
+DEFAULT_RAW = default_raw()
 DEFAULT_OUT = REPO / "data"
 DEFAULT_STAFF_GROUPS = REPO / "data" / "staff_groups.csv"
 
@@ -41,10 +56,18 @@ F_IMD_FINGERTIPS = "practice_imd_fingertips_93553_heec.csv"
 F_QOF_CVD = "practice_qof_cvd_heec.csv"
 F_SMOKING = "practice_smoking_qof_prev_fingertips_91547_heec.csv"
 F_WORKFORCE = "pcn_workforce_fte_by_role_2025-11.csv"
+F_PLACES = "place_partnerships.csv"
+F_PRACTICE_CCG = "practice_ccg_2019-20_heec.csv"
+F_RURALITY = "practice_rurality_2022-23_heec.csv"
+F_HES_APC = "icb_hes_apc_2024-25.csv"
+F_AE = "icb_ae_monthly_2022-2025_healthyr.csv"
+# Not read: imd2025_lsoa21.csv (IMD 2025 by LSOA) is for a people-level IMD split once
+# registrations by LSOA are in the raw data (see quintile_shares).
 F_SEED_DLN = "dln_higher_need_pcns.csv"
 F_SEED_NN_PROFILE = "nn_pcn_profile_2023.csv"
 
 UNALLOCATED = "U"
+ENGLAND_CODE = "ENG"  # the England row of the HES file
 FLOAT_FORMAT = "%.6f"
 DECIMALS = 6
 
@@ -77,6 +100,23 @@ QOF_MEASURES = {  # pcns.csv column -> QOF condition suffix
     "prev_stroke_tia": "STIA",
 }
 SMOKING_PERIOD = "2023/24"
+
+# Rurality bands by the share of a PCN's patients in practices classed Rural: the thresholds of
+# Defra's 2011 rural-urban classification of local authority districts (predominantly urban
+# below 26% rural, urban with significant rural 26% to under 50%, predominantly rural 50% and
+# over), applied here to practice lists instead of residents.
+RURAL_BANDS = ((0.26, "urban"), (0.50, "mixed"))
+RURAL_TOP_BAND = "rural"
+
+# Activity baselines. A&E: the financial year 2024/25 in the monthly sitrep file.
+AE_FIRST_MONTH, AE_LAST_MONTH = "2024-04", "2025-03"
+# Outpatients: LICENCE-NOTES.md section 17 (HES outpatient activity 2024-25, "All Attendances
+# - All", attended appointments, first and follow-up together; no file in the raw data).
+OP_ATTENDED_ENGLAND = 113_225_153
+OP_NURSING = 6_942_301  # main specialty 950 Nursing episode
+OP_AHP = 13_591_904  # main specialty 960 Allied Health Professional episode
+
+SEED_DLN_Q1_PEOPLE = 720_000  # seed 001 L362: "Around 720,000 people (22%) ... most deprived"
 
 # Census staff groups whose roles are never a model (direct patient care) staff group, even when
 # a role name is shared: "Apprentices" appears both here and under direct patient care.
@@ -234,8 +274,21 @@ PRIORITIES = (
         "(seed L1028: where health gain is highest).",
     ),
 )
-# CC3 Outpatient and follow-up redesign is not allocated to PCNs: seed 001 gives it no
-# higher-need set (L696, L730) and it is a hospital pathway.
+# CC3 Outpatient and follow-up redesign has no higher-need set (seed 001 L696, L730): it is a
+# row of priorities.csv, but it has no need score and no rows in higher_need.csv (the optimiser
+# reads a missing flag as "not higher need"), so it gets the universal core offer only.
+UNFLAGGED_PRIORITIES = (
+    Priority(
+        "outpatient_redesign",
+        "CC3",
+        "Outpatient and follow-up redesign",
+        "All segments (cross-cutting)",
+        "",
+        "No higher-need PCNs: seed 001 selects them 'for each priority (except Outpatient and "
+        "Follow-up Appointment Redesign)' (L696, L730). Its interventions are hospital "
+        "pathway changes bought for the whole ICB (data/INTERVENTIONS.md section 8).",
+    ),
+)
 
 
 @dataclass
@@ -304,6 +357,11 @@ def load_inputs(raw: Path, seed_tables: Path, staff_groups: Path) -> dict[str, p
         "qof": read_csv(raw / F_QOF_CVD, dtype={"Practice.Code": str}),
         "smoking": read_csv(raw / F_SMOKING, dtype={"Area Code": str}),
         "workforce": read_csv(raw / F_WORKFORCE, dtype={"PCN_CODE": str}),
+        "places": read_csv(raw / F_PLACES, dtype=str, keep_default_na=False),
+        "practice_ccg": read_csv(raw / F_PRACTICE_CCG, dtype=str, keep_default_na=False),
+        "rurality": read_csv(raw / F_RURALITY, dtype=str, keep_default_na=False),
+        "hes": read_csv(raw / F_HES_APC, dtype={"icb_code": str}),
+        "ae": read_csv(raw / F_AE, dtype={"icb_code": str, "month": str}),
         "seed_dln": read_csv(seed_tables / F_SEED_DLN),
         "seed_nn_profile": read_csv(seed_tables / F_SEED_NN_PROFILE),
         "staff_groups": read_csv(staff_groups, dtype=str, keep_default_na=False),
@@ -406,26 +464,27 @@ def majority(members: pd.DataFrame, key: str, columns: list[str]) -> pd.DataFram
 
 
 def pcn_geography(members: pd.DataFrame, report: Report) -> pd.DataFrame:
-    """PCN names, ICB, sub-ICB place and region; split PCNs go where most of their patients are."""
+    """PCN names, ICB, sub-ICB location and region; split PCNs go where most of their patients
+    are. The place (`pcn_places`) is the sub-ICB location unless the ICB defines its own."""
     names = members.groupby("PCN_CODE", as_index=False)["PCN_NAME"].first()
     icb = majority(members, "ICB_CODE", ["ICB_NAME"])
-    place = majority(members, "SUB_ICB_LOCATION_CODE", ["SUB_ICB_LOCATION_NAME"])
+    sub_icb = majority(members, "SUB_ICB_LOCATION_CODE", ["SUB_ICB_LOCATION_NAME"])
     region = majority(members, "COMM_REGION_CODE", ["COMM_REGION_NAME"])
-    geo = names.merge(icb, on="PCN_CODE").merge(place, on="PCN_CODE").merge(region, on="PCN_CODE")
+    geo = names.merge(icb, on="PCN_CODE").merge(sub_icb, on="PCN_CODE").merge(region, on="PCN_CODE")
     geo = geo.rename(
         columns={
             "PCN_CODE": "pcn_code",
             "PCN_NAME": "pcn_name",
             "ICB_CODE": "icb_code",
             "ICB_NAME": "icb_name",
-            "SUB_ICB_LOCATION_CODE": "place_code",
-            "SUB_ICB_LOCATION_NAME": "place_name",
+            "SUB_ICB_LOCATION_CODE": "sub_icb_code",
+            "SUB_ICB_LOCATION_NAME": "sub_icb_name",
             "COMM_REGION_CODE": "region_code",
             "COMM_REGION_NAME": "region_name",
         }
     )
 
-    report.section("PCNs spanning several places or ICBs")
+    report.section("PCNs spanning several sub-ICB locations or ICBs")
     spans = []
     for level, column in [
         ("sub-ICB locations", "SUB_ICB_LOCATION_CODE"),
@@ -439,7 +498,9 @@ def pcn_geography(members: pd.DataFrame, report: Report) -> pd.DataFrame:
             + (f" ({', '.join(split)})" if split else "")
         )
         spans += [(code, level) for code in split]
-    report.add("", "Each goes to the place, ICB and region holding most of its patients:", "")
+    report.add(
+        "", "Each goes to the sub-ICB location, ICB and region holding most of its patients:", ""
+    )
     detail = (
         members[members["PCN_CODE"].isin({c for c, _ in spans})]
         .groupby(["PCN_CODE", "PCN_NAME", "ICB_CODE", "SUB_ICB_LOCATION_CODE"])["TOTAL"]
@@ -463,29 +524,137 @@ def pcn_population(members: pd.DataFrame) -> pd.DataFrame:
     return out[["practices", "population", *AGE_BANDS, "practices_without_population"]]
 
 
+def place_codes(partnerships: pd.DataFrame) -> pd.DataFrame:
+    """One row per place an ICB defines: its code (its former CCG codes joined by "_", e.g.
+    "04E_04H"), name and ICB. The code is built from published codes, not made up, and is a
+    bare key in a model file (`workforce.available_wte.nurse.04E_04H = 20`)."""
+    rows = []
+    for (icb, name), group in partnerships.groupby(["icb_code", "place_name"], sort=True):
+        rows.append((icb, "_".join(sorted(group["former_ccg_code"])), name))
+    return pd.DataFrame(rows, columns=["icb_code", "place_code", "place_name"])
+
+
+def pcn_places(
+    members: pd.DataFrame, geo: pd.DataFrame, inputs: dict[str, pd.DataFrame], report: Report
+) -> pd.DataFrame:
+    """The place of each PCN: the ICB's own places where it defines them, else the sub-ICB.
+
+    Where an ICB is in place_partnerships.csv, each member practice goes to the place of its
+    2019/20 CCG (practice_ccg_2019-20_heec.csv) and the PCN to the place holding most of its
+    mapped patients; practices with no 2019/20 CCG row, or a CCG outside the ICB's places
+    (opened or moved since), follow their PCN's other practices. A PCN of such an ICB with no
+    mapped practice at all stops the build: there is nothing to place it by.
+    """
+    partnerships = inputs["places"]
+    places = place_codes(partnerships)
+    ccg_place = partnerships.merge(places, on=["icb_code", "place_name"]).set_index(
+        "former_ccg_code"
+    )
+    ccg_of = inputs["practice_ccg"].set_index("practice_code")["ccg_code"]
+
+    out = geo.set_index("pcn_code")[["icb_code", "sub_icb_code", "sub_icb_name"]].copy()
+    out["place_code"] = out["sub_icb_code"]
+    out["place_name"] = out["sub_icb_name"]
+    out["place_basis"] = "sub_icb"
+
+    icbs = sorted(places["icb_code"].unique())
+    practice = members[members["PCN_CODE"].map(out["icb_code"]).isin(icbs)][
+        ["PCN_CODE", "PCN_NAME", "PRACTICE_CODE", "PRACTICE_NAME", "ICB_CODE", "TOTAL"]
+    ].copy()
+    practice["ccg_2019_20"] = practice["PRACTICE_CODE"].map(ccg_of)
+    practice["place_code"] = practice["ccg_2019_20"].map(ccg_place["place_code"])
+    own_icb = practice["ccg_2019_20"].map(ccg_place["icb_code"]) == practice["ICB_CODE"]
+    practice.loc[~own_icb, "place_code"] = np.nan
+    mapped = practice.dropna(subset=["place_code"])
+    unplaced = sorted(set(practice["PCN_CODE"]) - set(mapped["PCN_CODE"]))
+    if unplaced:
+        raise ValueError(
+            f"PCNs {unplaced} have no practice with a 2019/20 CCG in {F_PLACES}: add their "
+            f"practices to {F_PRACTICE_CCG} or their place by hand"
+        )
+    chosen = majority(mapped, "place_code", [])
+    chosen = chosen.merge(places, on="place_code").set_index("PCN_CODE")
+    out.loc[chosen.index, "place_code"] = chosen["place_code"]
+    out.loc[chosen.index, "place_name"] = chosen["place_name"]
+    out.loc[chosen.index, "place_basis"] = "place_partnership"
+
+    report.section("Places")
+    report.add(
+        f"ICBs with their own places ({F_PLACES}, made by hand from seed 003; see "
+        "LICENCE-NOTES.md section 12): " + ", ".join(icbs) + ". Each member practice goes to "
+        f"the place of its 2019/20 CCG ({F_PRACTICE_CCG}), each PCN to the place holding most "
+        "of its mapped patients. Every other ICB's places are its sub-ICB locations.",
+        "",
+    )
+    for icb in icbs:
+        in_icb = out[out["icb_code"] == icb]
+        table = (
+            in_icb.join(geo.set_index("pcn_code")["pcn_name"])
+            .reset_index()
+            .groupby(["place_code", "place_name"])
+            .agg(pcns=("pcn_code", "size"), pcn_names=("pcn_name", lambda s: ", ".join(sorted(s))))
+            .reset_index()
+        )
+        report.add(f"{icb}: {len(table)} places.", "")
+        report.table(table)
+        report.add("")
+    practice["placed"] = practice["place_code"].notna()
+    unmapped = practice[~practice["placed"]].sort_values("PRACTICE_CODE")
+    spans = mapped.groupby("PCN_CODE")["place_code"].nunique()
+    report.add(
+        f"- Member practices of these ICBs: {len(practice)} "
+        f"({fmt_int(practice['TOTAL'].sum())} patients); with a 2019/20 CCG of one of the "
+        f"ICB's places: {int(practice['placed'].sum())}.",
+        f"- Without one (placed with their PCN's other practices): {len(unmapped)} "
+        f"({fmt_int(unmapped['TOTAL'].sum())} patients)"
+        + (
+            ": "
+            + "; ".join(
+                f"{r.PRACTICE_CODE} {r.PRACTICE_NAME} ({r.TOTAL:,} patients, {r.PCN_NAME}, "
+                f"2019/20 CCG {r.ccg_2019_20 if isinstance(r.ccg_2019_20, str) else 'none'})"
+                for r in unmapped.itertuples()
+            )
+            if len(unmapped)
+            else ""
+        ),
+        f"- PCNs whose mapped practices span several places: {int((spans > 1).sum())}"
+        + (f" ({', '.join(spans[spans > 1].index)})" if (spans > 1).any() else ""),
+    )
+    return out[["place_code", "place_name", "place_basis"]]
+
+
 # --------------------------------------------------------------------------------------------
 # Deprivation
 
 
-def pcn_imd(members: pd.DataFrame, inputs: dict[str, pd.DataFrame], report: Report) -> pd.DataFrame:
-    """IMD 2019 score, population-weighted over member practices, with two fallbacks."""
+def practice_imd(members: pd.DataFrame, inputs: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Member practices with their IMD 2019 score: Blackwell's, else Fingertips' (Year 2019)."""
     blackwell = inputs["imd_practice"].set_index("practice_code")["imd_score"]
     fingertips = inputs["imd_fingertips"]
     fingertips = fingertips[fingertips["Year"] == 2019].set_index("AreaCode")["Value"]
-    pcn_table = inputs["imd_pcn"].set_index("pcn_code")["imd_score"]
-
-    practice = members[["PCN_CODE", "PRACTICE_CODE", "TOTAL"]].copy()
+    practice = members[["PCN_CODE", "PRACTICE_CODE", "ICB_CODE", "TOTAL"]].copy()
     practice["imd"] = practice["PRACTICE_CODE"].map(blackwell).astype(float)
-    from_fingertips = practice["imd"].isna() & practice["PRACTICE_CODE"].isin(fingertips.index)
+    practice["from_fingertips"] = practice["imd"].isna() & practice["PRACTICE_CODE"].isin(
+        fingertips.index
+    )
     practice["imd"] = practice["imd"].fillna(
         practice["PRACTICE_CODE"].map(fingertips).astype(float)
     )
+    return practice
+
+
+def pcn_imd(
+    practice: pd.DataFrame, inputs: dict[str, pd.DataFrame], report: Report
+) -> pd.DataFrame:
+    """IMD 2019 score, population-weighted over member practices, with two fallbacks."""
+    pcn_table = inputs["imd_pcn"].set_index("pcn_code")["imd_score"]
+    from_fingertips = practice["from_fingertips"]
     scored = practice.dropna(subset=["imd"])
     weighted = (scored["imd"] * scored["TOTAL"]).groupby(scored["PCN_CODE"]).sum()
     weights = scored.groupby("PCN_CODE")["TOTAL"].sum()
     score = (weighted / weights.where(weights > 0)).rename("imd_score")
 
-    out = pd.DataFrame(index=sorted(members["PCN_CODE"].unique()))
+    out = pd.DataFrame(index=sorted(practice["PCN_CODE"].unique()))
     out["imd_score"] = score
     out["imd_source"] = np.where(out["imd_score"].notna(), "practice_weighted", "pcn_table")
     need_table = out["imd_score"].isna()
@@ -515,17 +684,149 @@ def pcn_imd(members: pd.DataFrame, inputs: dict[str, pd.DataFrame], report: Repo
     return out
 
 
-def imd_quintiles(pcns: pd.DataFrame) -> pd.Series:
-    """National quintile by registered population, 1 = most deprived.
+def population_quintiles(
+    score: pd.Series, population: pd.Series, tie_break: pd.Series
+) -> pd.Series:
+    """National quintile by population, 1 = most deprived, for areas with an IMD score.
 
-    PCNs are ranked by imd_score, highest (most deprived) first; each PCN goes to the quintile
-    that contains the middle of its population on the cumulative scale, so each quintile holds
-    as near 20% of the population as whole PCNs allow.
+    Areas are ranked by score, highest (most deprived) first, ties by `tie_break`; each goes to
+    the quintile that contains the middle of its population on the cumulative scale, so each
+    quintile holds as near 20% of the population as whole areas allow.
     """
-    ranked = pcns.sort_values(["imd_score", "pcn_code"], ascending=[False, True])
+    frame = pd.DataFrame({"score": score, "population": population, "tie": tie_break})
+    ranked = frame.sort_values(["score", "tie"], ascending=[False, True])
     cumulative = ranked["population"].cumsum() - ranked["population"] / 2
     quintile = np.floor(5 * cumulative / ranked["population"].sum()).astype(int) + 1
-    return quintile.clip(1, 5).reindex(pcns.index)
+    return quintile.clip(1, 5).reindex(frame.index)
+
+
+def imd_quintiles(pcns: pd.DataFrame) -> pd.Series:
+    """Each PCN's single national quintile by registered population (PCNs ranked by score)."""
+    return population_quintiles(pcns["imd_score"], pcns["population"], pcns["pcn_code"])
+
+
+QUINTILES = (1, 2, 3, 4, 5)
+SHARE_COLUMNS = [f"imd_q{q}_share" for q in QUINTILES]
+
+
+def quintile_shares(people: pd.DataFrame) -> pd.DataFrame:
+    """Share of each PCN's people in each national IMD quintile (PCN x imd_q1_share..q5).
+
+    `people` has one row per group of a PCN's patients whose quintile is known: columns
+    PCN_CODE, quintile (1-5) and people. This build gives it one row per member practice (the
+    practice's quintile, its whole list). A people-level split plugs in here unchanged: one row
+    per practice x LSOA of residence, with the LSOA's quintile (imd2025_lsoa21.csv, IMD_decile
+    1-2 -> 1, ..., 9-10 -> 5) and the patients registered from it. That needs NHS England's
+    "Patients registered at a GP practice" by LSOA, which is not in the raw data, so no such
+    distribution is assumed here.
+    """
+    counts = people.pivot_table(
+        index="PCN_CODE", columns="quintile", values="people", aggfunc="sum", fill_value=0
+    ).reindex(columns=list(QUINTILES), fill_value=0)
+    shares = counts.div(counts.sum(axis=1), axis=0)
+    shares.columns = SHARE_COLUMNS
+    return shares
+
+
+def imd_people_split(practice: pd.DataFrame, pcns: pd.DataFrame, report: Report) -> pd.DataFrame:
+    """Each PCN's population split across national IMD quintiles by its practices' quintiles.
+
+    Practices (with a score) get a national quintile on the registered-population scale, as
+    PCNs do in `imd_quintiles`; a PCN's shares are its patients' shares by practice quintile.
+    Practices without a score are left out of their PCN's shares; a PCN with no scored practice
+    would take its single quintile (share 1).
+    """
+    scored = practice.dropna(subset=["imd"])
+    quintile = population_quintiles(scored["imd"], scored["TOTAL"], scored["PRACTICE_CODE"])
+    people = pd.DataFrame(
+        {"PCN_CODE": scored["PCN_CODE"], "quintile": quintile, "people": scored["TOTAL"]}
+    )
+    shares = quintile_shares(people).reindex(pcns["pcn_code"])
+    single = pcns.set_index("pcn_code")["imd_quintile"]
+    fallback = shares.index[shares.isna().any(axis=1)]
+    for code in fallback:
+        shares.loc[code] = [float(q == single[code]) for q in QUINTILES]
+    shares.index.name = "pcn_code"
+    report_imd_split(practice, quintile, shares, pcns, list(fallback), report)
+    return shares
+
+
+def report_imd_split(
+    practice: pd.DataFrame,
+    quintile: pd.Series,
+    shares: pd.DataFrame,
+    pcns: pd.DataFrame,
+    fallback: list[str],
+    report: Report,
+) -> None:
+    population = pcns.set_index("pcn_code")["population"]
+    people = shares.mul(population, axis=0)
+    scored = practice.loc[quintile.index]
+    by_practice_q = scored["TOTAL"].groupby(quintile).sum()
+    report.section("IMD by people: each PCN's population split across national quintiles")
+    report.add(
+        "Each member practice with an IMD 2019 score gets a national quintile on the "
+        "registered-population scale (practices ranked by score, most deprived first; a "
+        "practice goes to the quintile holding the middle of its list). Each PCN's "
+        "imd_q1_share..imd_q5_share are its patients' shares by practice quintile; "
+        "imd_quintile stays the PCN's single quintile.",
+        "",
+        "- Population share by practice quintile, England: "
+        + ", ".join(
+            f"Q{q} {fmt_pct(by_practice_q.get(q, 0) / by_practice_q.sum(), 2)}" for q in QUINTILES
+        ),
+        f"- PCNs whose practices are all in one quintile: "
+        f"{int((shares.max(axis=1) > 1 - 1e-12).sum())} of {len(shares):,}; "
+        f"PCNs with no scored practice (single quintile used): {len(fallback)}"
+        + (f" ({', '.join(fallback)})" if fallback else ""),
+        "",
+    )
+    icb = pcns.set_index("pcn_code")["icb_code"]
+    rows = []
+    groups = [*[(c, [c]) for c in DLN_ICBS], ("DLN", list(DLN_ICBS))]
+    for label, codes in groups:
+        sel = icb.isin(codes)
+        total = population[sel].sum()
+        single = population[sel].groupby(pcns.set_index("pcn_code")["imd_quintile"][sel]).sum()
+        split = people[sel].sum()
+        rows.append(
+            [
+                label,
+                fmt_int(total),
+                *[
+                    f"{fmt_int(split.iloc[q - 1])} ({fmt_pct(split.iloc[q - 1] / total, 1)})"
+                    for q in QUINTILES
+                ],
+                f"{fmt_int(single.get(1, 0))} ({fmt_pct(single.get(1, 0) / total, 1)})",
+            ]
+        )
+    report.add("Population by quintile from the split, with Q1 by whole PCN for comparison:", "")
+    report.table(
+        pd.DataFrame(
+            rows,
+            columns=[
+                "area",
+                "population",
+                *[f"Q{q} (split)" for q in QUINTILES],
+                "Q1 by whole PCN",
+            ],
+        )
+    )
+    dln = icb.isin(DLN_ICBS)
+    q1 = people.loc[dln, "imd_q1_share"].sum()
+    report.add(
+        "",
+        f"DLN population in England's most deprived fifth: **{fmt_int(q1)} "
+        f"({fmt_pct(q1 / population[dln].sum(), 1)})** from the practice split, against "
+        f"seed 001's 'around {fmt_int(SEED_DLN_Q1_PEOPLE)} people (22%)' (L362) and "
+        f"{fmt_int(population[dln & (pcns.set_index('pcn_code')['imd_quintile'] == 1)].sum())} "
+        "when each PCN is one quintile. The units differ: the seed counts people by the LSOA "
+        "they live in, this split by the practice they are registered with, whose score is "
+        "the mean over all its patients' LSOAs. A practice serving both deprived and "
+        "affluent streets lands in one quintile with all its patients, so people in the most "
+        "deprived LSOAs who are registered with mixed practices count in Q2 or Q3 here. Only "
+        "registrations by LSOA (not in the raw data) would count people as the seed does.",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -783,11 +1084,301 @@ def pcn_centroid(members: pd.DataFrame, inputs: dict[str, pd.DataFrame]) -> pd.D
 
 
 # --------------------------------------------------------------------------------------------
+# Rural and urban
+
+
+def rurality_band(share: float) -> str:
+    """urban / mixed / rural by the share of patients in Rural practices (RURAL_BANDS)."""
+    for upper, band in RURAL_BANDS:
+        if share < upper:
+            return band
+    return RURAL_TOP_BAND
+
+
+def pcn_rurality(
+    members: pd.DataFrame, inputs: dict[str, pd.DataFrame], report: Report
+) -> pd.DataFrame:
+    """Share of each PCN's patients in practices classed Rural (2022/23), and its band.
+
+    Practices missing from the rurality file (opened since 2022/23) are left out of both the
+    numerator and the denominator: the share is of the PCN's classified patients.
+    """
+    rural = inputs["rurality"].set_index("practice_code")["practice_rurality"]
+    practice = members[["PCN_CODE", "PRACTICE_CODE", "PRACTICE_NAME", "ICB_CODE", "TOTAL"]].copy()
+    practice["rurality"] = practice["PRACTICE_CODE"].map(rural)
+    unknown_values = sorted(set(practice["rurality"].dropna()) - {"Rural", "Urban"})
+    if unknown_values:
+        raise ValueError(f"{F_RURALITY}: unexpected practice_rurality values {unknown_values}")
+    classified = practice.dropna(subset=["rurality"])
+    rural_patients = classified["TOTAL"].where(classified["rurality"] == "Rural", 0)
+    share = rural_patients.groupby(classified["PCN_CODE"]).sum() / classified.groupby("PCN_CODE")[
+        "TOTAL"
+    ].sum().replace(0, np.nan)
+    pcn_codes = sorted(practice["PCN_CODE"].unique())
+    missing_pcns = sorted(set(pcn_codes) - set(share.dropna().index))
+    if missing_pcns:
+        raise ValueError(
+            f"PCNs {missing_pcns} have no practice with a rurality class in {F_RURALITY}"
+        )
+    out = pd.DataFrame({"rural_share": share.reindex(pcn_codes)})
+    out["rurality_band"] = out["rural_share"].round(DECIMALS).map(rurality_band)
+
+    unclassified = practice[practice["rurality"].isna()].sort_values("PRACTICE_CODE")
+    report.section("Rural and urban (practice rurality, NHS Payments to General Practice 2022/23)")
+    bands = out.join(members.groupby("PCN_CODE")["TOTAL"].sum().rename("patients"))
+    by_band = bands.groupby("rurality_band")["patients"].agg(["size", "sum"])
+    dln = bands.index.map(members.groupby("PCN_CODE")["ICB_CODE"].first()).isin(DLN_ICBS)
+    by_band_dln = bands[dln].groupby("rurality_band")["patients"].agg(["size", "sum"])
+    report.add(
+        "rural_share = patients of member practices classed Rural / patients of member "
+        "practices with a class (list sizes April 2025). Bands: "
+        + "; ".join(f"{band} below {fmt_pct(upper, 0)}" for upper, band in RURAL_BANDS)
+        + f"; {RURAL_TOP_BAND} from {fmt_pct(RURAL_BANDS[-1][0], 0)} (the thresholds of the "
+        "Defra 2011 rural-urban classification of local authority districts).",
+        "",
+        f"- Member practices without a class (left out of their PCN's share): {len(unclassified)} "
+        f"({fmt_int(unclassified['TOTAL'].sum())} patients, "
+        f"{unclassified['PCN_CODE'].nunique()} PCNs); in DLN: "
+        + (
+            ", ".join(
+                f"{r.PRACTICE_CODE} {r.PRACTICE_NAME} ({r.TOTAL:,}, {r.PCN_CODE})"
+                for r in unclassified[unclassified["ICB_CODE"].isin(DLN_ICBS)].itertuples()
+            )
+            or "none"
+        ),
+        "- PCNs by band, England: "
+        + ", ".join(
+            f"{band} {int(r['size'])} ({fmt_int(r['sum'])} patients)"
+            for band, r in by_band.iterrows()
+        ),
+        "- PCNs by band, DLN: "
+        + ", ".join(
+            f"{band} {int(r['size'])} ({fmt_int(r['sum'])} patients)"
+            for band, r in by_band_dln.iterrows()
+        ),
+    )
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Activity baselines (modelled)
+
+
+def practice_acute_weights(
+    practices: pd.DataFrame, inputs: dict[str, pd.DataFrame], report: Report
+) -> pd.DataFrame:
+    """Every October 2025 practice (unallocated ones included) with its apportionment weight.
+
+    weight = April 2025 registered patients x the practice's general and acute (G&A) need per
+    head relative to England (G&A WP / Population in the 2025/26 weighted populations, over the
+    same ratio for England): the practice-level form of `population x need_ga_eng`. A practice
+    without a weighted-population row takes its ICB's ratio.
+    """
+    wp = inputs["wp"]
+    england = wp[NEED_COMPONENTS["ga"]].sum() / wp["Population"].sum()
+    ratio = (wp[NEED_COMPONENTS["ga"]] / wp["Population"]).groupby(wp["Practice_Code"]).first()
+    frame = practices[["PRACTICE_CODE", "PCN_CODE", "ICB_CODE", "TOTAL"]].copy()
+    frame["ga_index"] = frame["PRACTICE_CODE"].map(ratio) / england
+    no_wp = frame["ga_index"].isna()
+    icb_index = (frame["ga_index"] * frame["TOTAL"]).groupby(frame["ICB_CODE"]).sum() / frame[
+        ~no_wp
+    ].groupby("ICB_CODE")["TOTAL"].sum()
+    frame["ga_index"] = frame["ga_index"].fillna(frame["ICB_CODE"].map(icb_index).astype(float))
+    frame["weight"] = frame["TOTAL"] * frame["ga_index"]
+    report.add(
+        f"- October 2025 practices without a weighted-population row (take their ICB's G&A "
+        f"index): {int(no_wp.sum())} ({fmt_int(frame.loc[no_wp, 'TOTAL'].sum())} patients)."
+    )
+    return frame
+
+
+def apportion(weights: pd.DataFrame, totals: pd.Series) -> pd.Series:
+    """Share each ICB's annual total across its practices by weight (practice index)."""
+    share = weights["weight"] / weights.groupby("ICB_CODE")["weight"].transform("sum")
+    return share * weights["ICB_CODE"].map(totals)
+
+
+def ae_resident_totals(inputs: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """A&E attendances per ICB, April 2024 - March 2025, by provider system and as residents.
+
+    The sitrep groups hospitals by system, so an ICB's figure counts attendances at its
+    providers, whoever they are. `residents` rescales it by the ICB's emergency admissions by
+    ICB of responsibility (HES) over its emergency admissions by provider system (same sitrep,
+    same months): it assumes that residents' A&E attendances cross ICB borders in the same
+    proportion as their emergency admissions.
+    """
+    ae = inputs["ae"]
+    year = ae[(ae["month"] >= AE_FIRST_MONTH) & (ae["month"] <= AE_LAST_MONTH)]
+    months = year.groupby("icb_code")["month"].nunique()
+    if (months != 12).any():
+        raise ValueError(f"{F_AE}: not 12 months for {sorted(months[months != 12].index)}")
+    sums = year.groupby("icb_code")[["total_attendances", "total_emergency_admissions"]].sum()
+    hes = inputs["hes"].set_index("icb_code")["emergency_admissions"]
+    out = pd.DataFrame(
+        {
+            "provider_attendances": sums["total_attendances"],
+            "provider_emergency_admissions": sums["total_emergency_admissions"],
+            "resident_emergency_admissions": hes.reindex(sums.index),
+        }
+    )
+    if out.isna().any().any():
+        raise ValueError(f"{F_AE} and {F_HES_APC} do not list the same ICBs")
+    out["flow_ratio"] = out["resident_emergency_admissions"] / out["provider_emergency_admissions"]
+    out["residents"] = out["provider_attendances"] * out["flow_ratio"]
+    return out
+
+
+def pcn_baselines(
+    practices: pd.DataFrame, inputs: dict[str, pd.DataFrame], report: Report
+) -> pd.DataFrame:
+    """Modelled annual activity per PCN in 2024/25 (no growth: none is sourced).
+
+    Emergency admissions: the ICB's HES 2024/25 count (ICB of responsibility) shared across
+    all its October 2025 practices by population x G&A need. A&E attendances: the ICB's
+    April 2024 - March 2025 sitrep attendances as residents (`ae_resident_totals`), shared the
+    same way. Emergency bed days: emergency admissions x England's HES 2024/25 mean length of
+    stay. Outpatient attendances: England's 2024/25 consultant-led attended total (Nursing and
+    AHP main specialties out) shared across all England's practices by the same weights.
+    """
+    report.section("Activity baselines per PCN (modelled, 2024/25)")
+    weights = practice_acute_weights(practices, inputs, report)
+    hes = inputs["hes"].set_index("icb_code")
+    england = hes.loc[ENGLAND_CODE]
+    icb_hes = hes.drop(index=ENGLAND_CODE)
+    missing = sorted(set(weights["ICB_CODE"]) - set(icb_hes.index))
+    if missing:
+        raise ValueError(f"{F_HES_APC}: no row for ICBs {missing}")
+    mean_stay = float(england["mean_length_of_stay_days"])
+    ae = ae_resident_totals(inputs)
+    op_total = OP_ATTENDED_ENGLAND - OP_NURSING - OP_AHP
+
+    weights["nel"] = apportion(weights, icb_hes["emergency_admissions"])
+    weights["ed"] = apportion(weights, ae["residents"])
+    weights["bed_days"] = weights["nel"] * mean_stay
+    weights["op"] = weights["weight"] / weights["weight"].sum() * op_total
+    activities = ["nel", "ed", "bed_days", "op"]
+    members = weights[weights["PCN_CODE"] != UNALLOCATED]
+    out = members.groupby("PCN_CODE")[activities].sum()
+    out.columns = [f"baseline_{a}" for a in activities]
+    report_baselines(weights, icb_hes, england, ae, op_total, report)
+    return out
+
+
+def report_baselines(
+    weights: pd.DataFrame,
+    icb_hes: pd.DataFrame,
+    england: pd.Series,
+    ae: pd.DataFrame,
+    op_total: int,
+    report: Report,
+) -> None:
+    allocated = weights["PCN_CODE"] != UNALLOCATED
+    fae, bed_days = float(england["finished_admission_episodes"]), float(england["bed_days"])
+    nel_eng = float(england["emergency_admissions"])
+    mean_stay = float(england["mean_length_of_stay_days"])
+    report.add(
+        "- Apportionment key: April 2025 registered patients x the practice's G&A need index "
+        "(the practice-level form of population x need_ga_eng), within each ICB for emergency "
+        "admissions and A&E, across England for outpatients. Every October 2025 practice "
+        "takes its share, unallocated ones included, so the PCNs get the ICB total less the "
+        "unallocated practices' share.",
+        f"- Emergency admissions ({F_HES_APC}, ICB of responsibility): the 42 ICB rows sum to "
+        f"{fmt_int(icb_hes['emergency_admissions'].sum())} against {fmt_int(nel_eng)} for England "
+        "(counts rounded to 5 and suppressed values not imputed); the ICB rows are used.",
+        f"- Emergency bed days: England's {fmt_int(bed_days)} FCE bed days cover every admission "
+        f"method; the file has no emergency bed days and no ICB bed days. Used: England mean "
+        f"length of stay {mean_stay:.2f} days per emergency admission (HES length of stay counts "
+        "ordinary admissions, day cases excluded; emergency admissions are ordinary "
+        "admissions). It is the mean over every admission method, and emergency stays are "
+        "usually longer than planned ones, so it probably understates emergency bed days. "
+        f"Bounds from the same file: {bed_days / fae:.2f} (bed days per finished admission "
+        f"episode, day cases included) to {bed_days / nel_eng:.2f} (every bed day charged to "
+        "an emergency admission).",
+        f"- A&E attendances ({F_AE}, {AE_FIRST_MONTH} to {AE_LAST_MONTH}): "
+        f"{fmt_int(ae['provider_attendances'].sum())} in England, counted by provider system, "
+        f"rescaled to residents by each ICB's HES emergency admissions over its sitrep "
+        f"emergency admissions (England {fmt_int(ae['resident_emergency_admissions'].sum())} / "
+        f"{fmt_int(ae['provider_emergency_admissions'].sum())}); residents' total "
+        f"{fmt_int(ae['residents'].sum())}. The ratio runs from "
+        f"{ae['flow_ratio'].min():.2f} ({ae['flow_ratio'].idxmin()}) to "
+        f"{ae['flow_ratio'].max():.2f} ({ae['flow_ratio'].idxmax()}).",
+        f"- Outpatient attendances (LICENCE-NOTES.md section 17, HES 2024-25): "
+        f"{fmt_int(OP_ATTENDED_ENGLAND)} attended, less main specialties 950 Nursing "
+        f"({fmt_int(OP_NURSING)}) and 960 Allied Health Professional ({fmt_int(OP_AHP)}) = "
+        f"{fmt_int(op_total)} consultant-led attendances, first and follow-up together (the "
+        "unit of the op_avoided outcome and of seed 001's 'acute' outpatient ambition). No ICB "
+        "figure exists in the raw data, so England's total is shared by the key alone.",
+        "- No growth to 2026/27-2030/31 is applied: none is sourced.",
+        "",
+        "Reconciliation (annual counts; PCNs + unallocated practices = the total apportioned):",
+        "",
+    )
+    dln = weights["ICB_CODE"].isin(DLN_ICBS)
+    rows = []
+    for name, column, total in (
+        ("emergency admissions", "nel", icb_hes["emergency_admissions"].sum()),
+        ("A&E attendances (residents)", "ed", ae["residents"].sum()),
+        ("emergency bed days", "bed_days", icb_hes["emergency_admissions"].sum() * mean_stay),
+        ("outpatient attendances (consultant-led)", "op", op_total),
+    ):
+        rows.append(
+            [
+                name,
+                fmt_int(total),
+                fmt_int(weights.loc[allocated, column].sum()),
+                fmt_int(weights.loc[~allocated, column].sum()),
+                fmt_int(weights.loc[dln & allocated, column].sum()),
+            ]
+        )
+    report.table(
+        pd.DataFrame(
+            rows,
+            columns=[
+                "activity",
+                "England total",
+                "to PCNs",
+                "to unallocated practices",
+                "DLN PCNs",
+            ],
+        )
+    )
+    report.add("", "DLN ICBs:", "")
+    rows = []
+    for icb in DLN_ICBS:
+        sel = weights["ICB_CODE"] == icb
+        rows.append(
+            [
+                icb,
+                fmt_int(icb_hes.at[icb, "emergency_admissions"]),
+                fmt_int(ae.at[icb, "provider_attendances"]),
+                f"{ae.at[icb, 'flow_ratio']:.3f}",
+                fmt_int(ae.at[icb, "residents"]),
+                fmt_int(weights.loc[sel & allocated, "bed_days"].sum()),
+                fmt_int(weights.loc[sel & allocated, "op"].sum()),
+            ]
+        )
+    report.table(
+        pd.DataFrame(
+            rows,
+            columns=[
+                "ICB",
+                "emergency admissions (HES)",
+                "A&E, provider system",
+                "HES / sitrep emergency admissions",
+                "A&E, residents",
+                "bed days to PCNs",
+                "outpatients to PCNs",
+            ],
+        )
+    )
+
+
+# --------------------------------------------------------------------------------------------
 # Priorities and higher-need flags
 
 
 def priorities_table() -> pd.DataFrame:
-    return pd.DataFrame([p.__dict__ for p in PRIORITIES])
+    return pd.DataFrame([p.__dict__ for p in (*PRIORITIES, *UNFLAGGED_PRIORITIES)])
 
 
 def need_scores(pcns: pd.DataFrame) -> pd.DataFrame:
@@ -1060,6 +1651,8 @@ PCN_ID_COLUMNS = [
     "icb_name",
     "place_code",
     "place_name",
+    "place_basis",
+    "sub_icb_code",
     "region_code",
     "region_name",
 ]
@@ -1072,25 +1665,34 @@ def build(inputs: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], Rep
     pcn_codes = sorted(members["PCN_CODE"].unique())
 
     geo = pcn_geography(members, report).set_index("pcn_code")
+    places = pcn_places(members, geo.reset_index(), inputs, report)
     population = pcn_population(members)
-    imd = pcn_imd(members, inputs, report)
+    practice_scores = practice_imd(members, inputs)
+    imd = pcn_imd(practice_scores, inputs, report)
     need = pcn_need(members, practices, geo.reset_index(), inputs, report)
     prevalence = pcn_prevalence(members, practices, geo.reset_index(), inputs, report)
     workforce = pcn_workforce(pcn_codes, geo["icb_code"], inputs, report)
     centroid = pcn_centroid(members, inputs)
+    rurality = pcn_rurality(members, inputs, report)
+    baselines = pcn_baselines(practices[practices["has_population"]], inputs, report)
 
     pcns = (
-        geo.join(population)
+        geo.join(places)
+        .join(population)
         .join(imd)
         .join(need)
         .join(prevalence)
         .join(workforce)
         .join(centroid)
+        .join(rurality)
+        .join(baselines)
         .reindex(pcn_codes)
     )
     pcns.index.name = "pcn_code"
     pcns = pcns.reset_index()
     pcns["imd_quintile"] = imd_quintiles(pcns)
+    shares = imd_people_split(practice_scores, pcns, report)
+    pcns = pcns.join(shares, on="pcn_code")
     pcns = pcns[
         [
             *PCN_ID_COLUMNS,
@@ -1101,11 +1703,14 @@ def build(inputs: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], Rep
             "imd_score",
             "imd_quintile",
             "imd_source",
+            *SHARE_COLUMNS,
             *need.columns,
             *prevalence.columns,
             *workforce.columns,
             "latitude",
             "longitude",
+            *rurality.columns,
+            *baselines.columns,
         ]
     ]
     problems = pcns.columns[pcns.isna().any()].tolist()

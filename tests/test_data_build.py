@@ -17,15 +17,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data"
-RAW = REPO.parent / "shared" / "data" / "raw"
-SEED_TABLES = RAW.parent / "seed_tables"
 TABLES = ("pcns", "higher_need", "priorities")
 DLN = {"QJ2": 17, "QJM": 14, "QT1": 24}
-
-pytestmark = pytest.mark.skipif(
-    not (RAW / "gp-reg-pat-prac-map_2025-10.csv").exists(),
-    reason=f"raw NHS open data not found at {RAW}; the data build cannot run",
-)
 
 
 def load_build_module():
@@ -34,6 +27,15 @@ def load_build_module():
     sys.modules[spec.name] = module  # dataclasses look their module up while it loads
     spec.loader.exec_module(module)
     return module
+
+
+RAW = load_build_module().DEFAULT_RAW
+SEED_TABLES = RAW.parent / "seed_tables"
+
+pytestmark = pytest.mark.skipif(
+    not (RAW / "gp-reg-pat-prac-map_2025-10.csv").exists(),
+    reason=f"raw NHS open data not found at {RAW}; the data build cannot run",
+)
 
 
 @pytest.fixture(scope="module")
@@ -202,11 +204,16 @@ def test_higher_need_covers_every_pcn_and_priority(higher_need, pcns, out_dir):
         "end_of_life",
         "vaccination_screening",
         "strong_general_practice",
+        "outpatient_redesign",
     ]
     assert len(higher_need) == len(pcns) * 7
     assert not higher_need.duplicated(["pcn_code", "priority_id"]).any()
     assert set(higher_need["pcn_code"]) == set(pcns["pcn_code"])
-    assert set(higher_need["priority_id"]) == set(priorities["priority_id"])
+    # CC3 has no higher-need set (seed 001 L696/L730): no flags, no need measure
+    flagged = set(priorities["priority_id"]) - {"outpatient_redesign"}
+    assert set(higher_need["priority_id"]) == flagged
+    cc3 = priorities.set_index("priority_id").loc["outpatient_redesign"]
+    assert cc3["code"] == "CC3" and pd.isna(cc3["higher_need_measure"])
 
 
 def test_imd_quintiles_hold_a_fifth_of_the_population_each(pcns):
@@ -244,3 +251,149 @@ def test_every_column_is_documented_in_the_readme(out_dir):
         columns = pd.read_csv(out_dir / f"{table}.csv", nrows=0).columns
         missing = [c for c in columns if c not in documented]
         assert not missing, f"{table}.csv columns not in data/README.md: {missing}"
+
+
+# ---- issue 16: places, rurality, IMD by people, activity baselines ------------------------
+
+
+@pytest.fixture(scope="module")
+def practices():
+    """October 2025 practices with April 2025 lists and G&A need per head (England = 1),
+    recomputed here from the raw files, apart from the build."""
+    oct_map = pd.read_csv(RAW / "gp-reg-pat-prac-map_2025-10.csv", dtype=str, keep_default_na=False)
+    age = pd.read_csv(RAW / "gp_practice_age_bands_2025-04.csv", dtype={"PRACTICE_CODE": str})
+    wp = pd.read_csv(
+        RAW / "nhse_weighted_populations_2025_26.csv",
+        encoding="utf-8-sig",
+        dtype={"Practice_Code": str},
+    )
+    frame = oct_map.merge(age[["PRACTICE_CODE", "TOTAL"]], on="PRACTICE_CODE", how="inner")
+    ga = (wp["G&A WP"] / wp["Population"]).groupby(wp["Practice_Code"]).first()
+    frame["ga"] = frame["PRACTICE_CODE"].map(ga) / (wp["G&A WP"].sum() / wp["Population"].sum())
+    assert frame["ga"].notna().all()
+    frame["weight"] = frame["TOTAL"] * frame["ga"]
+    return frame
+
+
+def test_nottingham_and_nottinghamshire_has_its_four_place_based_partnerships(pcns):
+    qt1 = pcns[pcns["icb_code"] == "QT1"]
+    sizes = qt1.groupby("place_name").size().to_dict()
+    assert sizes == {
+        "Bassetlaw Place-Based Partnership": 3,
+        "Mid-Nottinghamshire Place-Based Partnership": 6,
+        "Nottingham City Place-Based Partnership": 9,
+        "South Nottinghamshire Place-Based Partnership": 6,
+    }
+    assert (qt1["place_basis"] == "place_partnership").all()
+    # Two sources agree: Bassetlaw's former CCG (02Q) is still a sub-ICB location of its own,
+    # so the place from 2019/20 CCGs and the October 2025 sub-ICB hold the same PCNs.
+    bassetlaw = qt1[qt1["place_name"].str.startswith("Bassetlaw")]
+    assert set(bassetlaw["pcn_code"]) == set(qt1.loc[qt1["sub_icb_code"] == "02Q", "pcn_code"])
+    assert set(bassetlaw["place_code"]) == {"02Q"}
+    by_name = qt1.set_index("pcn_name")["place_code"]
+    assert by_name["RUSHCLIFFE PCN"] == by_name["NOTTINGHAM WEST PCN"] == "04L_04M_04N"
+    assert by_name["ASPIRE PCN"] == "04K"  # its practice opened in 2020 follows the others
+
+
+def test_places_elsewhere_are_sub_icb_locations(pcns):
+    rest = pcns[pcns["icb_code"] != "QT1"]
+    assert (rest["place_basis"] == "sub_icb").all()
+    assert (rest["place_code"] == rest["sub_icb_code"]).all()
+    # A place code names one place in one ICB.
+    assert (pcns.groupby("place_code")["icb_code"].nunique() == 1).all()
+    assert (pcns.groupby("place_code")["place_name"].nunique() == 1).all()
+
+
+def test_rural_share_is_the_share_of_classified_patients_in_rural_practices(pcns, practices):
+    rurality = pd.read_csv(RAW / "practice_rurality_2022-23_heec.csv", dtype=str)
+    frame = practices[practices["PCN_CODE"] != "U"].merge(
+        rurality[["practice_code", "practice_rurality"]],
+        left_on="PRACTICE_CODE",
+        right_on="practice_code",
+        how="inner",
+    )
+    rural = frame["TOTAL"].where(frame["practice_rurality"] == "Rural", 0)
+    expected = rural.groupby(frame["PCN_CODE"]).sum() / frame.groupby("PCN_CODE")["TOTAL"].sum()
+    got = pcns.set_index("pcn_code")["rural_share"]
+    assert (got - expected.reindex(got.index)).abs().max() < 1e-6
+    band = pd.cut(got, [-1, 0.26, 0.5, 2], right=False, labels=["urban", "mixed", "rural"])
+    assert (pcns.set_index("pcn_code")["rurality_band"] == band.astype(str)).all()
+    bands = pcns.set_index("pcn_name")["rurality_band"]
+    assert bands["DERBYSHIRE DALES PCN"] == "rural" and bands["ASPIRE PCN"] == "urban"
+
+
+def test_imd_shares_split_each_pcn_by_its_practices_national_quintiles(pcns, practices):
+    shares = pcns.set_index("pcn_code")[[f"imd_q{q}_share" for q in range(1, 6)]]
+    assert ((shares.sum(axis=1) - 1).abs() < 1e-5).all()
+    # Practice quintiles recomputed: member practices ranked by IMD 2019 score (Blackwell, then
+    # Fingertips 2019), each in the quintile holding the middle of its list.
+    blackwell = pd.read_csv(
+        RAW / "practice_imd2019_blackwellrd_2023-01.csv", dtype={"practice_code": str}
+    ).set_index("practice_code")["imd_score"]
+    members = practices[practices["PCN_CODE"] != "U"].copy()
+    members["imd"] = members["PRACTICE_CODE"].map(blackwell)
+    scored = members.dropna(subset=["imd"]).sort_values(
+        ["imd", "PRACTICE_CODE"], ascending=[False, True]
+    )
+    middle = scored["TOTAL"].cumsum() - scored["TOTAL"] / 2
+    scored["q"] = (5 * middle // scored["TOTAL"].sum()).astype(int).clip(0, 4) + 1
+    people = scored.pivot_table(
+        index="PCN_CODE", columns="q", values="TOTAL", aggfunc="sum", fill_value=0
+    )
+    expected = people.div(people.sum(axis=1), axis=0)
+    assert (shares.to_numpy() - expected.reindex(shares.index).to_numpy()).max() < 1e-6
+    # Nationally each quintile holds a fifth of the people, as it does by whole PCN.
+    split = shares.mul(pcns.set_index("pcn_code")["population"], axis=0).sum()
+    assert ((split / split.sum() - 0.2).abs() < 0.001).all()
+
+
+def test_dln_population_in_the_most_deprived_fifth_beside_the_seed(pcns, out_dir):
+    dln = pcns[pcns["icb_code"].isin(DLN)]
+    q1_split = (dln["population"] * dln["imd_q1_share"]).sum()
+    q1_whole = dln.loc[dln["imd_quintile"] == 1, "population"].sum()
+    assert round(q1_split) == 581_301  # 18.0% of 3,225,840
+    assert q1_whole == 517_265  # 16.0%: each PCN counted in one quintile
+    # The seed (L362) counts about 720,000 (22%) by LSOA of residence; the report sets the
+    # practice split beside it.
+    report = (out_dir / "build_report.md").read_text(encoding="utf-8")
+    assert "**581,301 (18.0%)** from the practice split" in report
+    assert "720,000" in report and "517,265" in report
+
+
+def test_activity_baselines_add_up_to_the_totals_they_were_apportioned_from(pcns, practices):
+    hes = pd.read_csv(RAW / "icb_hes_apc_2024-25.csv").set_index("icb_code")
+    ae = pd.read_csv(RAW / "icb_ae_monthly_2022-2025_healthyr.csv", dtype={"month": str})
+    year = ae[(ae["month"] >= "2024-04") & (ae["month"] <= "2025-03")]
+    assert year["month"].nunique() == 12
+    sitrep = year.groupby("icb_code")[["total_attendances", "total_emergency_admissions"]].sum()
+    nel = hes["emergency_admissions"].drop("ENG")
+    ed = sitrep["total_attendances"] * nel / sitrep["total_emergency_admissions"]
+    op = 113_225_153 - 6_942_301 - 13_591_904  # LICENCE-NOTES section 17, Nursing and AHP out
+    assert op == 92_690_948
+
+    # Within an ICB, each practice's share is its weight over the ICB's (unallocated included);
+    # the PCNs get the rest of the ICB's total after the unallocated practices' share.
+    icb_weight = practices.groupby("ICB_CODE")["weight"].sum()
+    member = practices[practices["PCN_CODE"] != "U"]
+    member_share = member.groupby("ICB_CODE")["weight"].sum() / icb_weight
+    pcn_icb = pcns.set_index("pcn_code")["icb_code"]
+    whole = [c for c in nel.index if c not in ("QJK", "QT6")]  # U41591 spans QJK and QT6
+    for column, totals in (("baseline_nel", nel), ("baseline_ed", ed)):
+        by_icb = pcns.groupby("icb_code")[column].sum()
+        expected = totals * member_share
+        assert (by_icb[whole] / expected[whole] - 1).abs().max() < 1e-9, column
+        assert pcns[column].sum() == pytest.approx(expected.sum(), rel=1e-9)
+        assert pcns[column].sum() < totals.sum()  # unallocated practices keep their share
+    assert pcns["baseline_op"].sum() == pytest.approx(
+        op * member["weight"].sum() / practices["weight"].sum(), rel=1e-9
+    )
+    assert (pcn_icb.loc[pcns["pcn_code"]].to_numpy() == pcns["icb_code"].to_numpy()).all()
+    # Bed days: each PCN's emergency admissions x England's mean length of stay (4.69 days).
+    assert hes.at["ENG", "mean_length_of_stay_days"] == 4.69
+    assert ((pcns["baseline_bed_days"] - 4.69 * pcns["baseline_nel"]).abs() < 1e-5).all()
+    # Within an ICB, admissions per head follow the G&A need index (to within the practice-
+    # level weighting): the needier PCN gets more per head.
+    qt1 = pcns[pcns["icb_code"] == "QT1"].set_index("pcn_name")
+    per_head = qt1["baseline_nel"] / qt1["population"]
+    assert per_head[qt1["need_ga_eng"].idxmax()] > 1.5 * per_head[qt1["need_ga_eng"].idxmin()]
+    assert (per_head / qt1["need_ga_eng"]).std() / (per_head / qt1["need_ga_eng"]).mean() < 0.01

@@ -110,13 +110,51 @@ def test_atkinson_summary_names_each_aversion():
 
 
 def test_summary_aggregates_quintiles_with_populations():
-    # Two Q1 PCNs (population 100 at 10 per head, 300 at 2) and one Q5 (200 at 2):
-    # Q1 per head = (1,000 + 600) / 400 = 4; Q5 = 2; ratio 2, gap 2.
+    # Two Q1 PCNs (population 100 at 10 per head, 300 at 2) and one Q5 (200 at 2), each wholly
+    # in its quintile: Q1 per head = (1,000 + 600) / 400 = 4; Q5 = 2; ratio 2, gap 2.
     per_head = pd.DataFrame({"spend_per_head": [10.0, 2.0, 2.0]})
     out = equity.summary(per_head, pd.Series([100.0, 300.0, 200.0]),
-                         pd.Series([40.0, 35.0, 5.0]), pd.Series([1, 1, 5]))
+                         equity.single_quintile_shares(pd.Series([1, 1, 5])))
     assert out["spend_per_head_q1_q5_ratio"] == pytest.approx(2.0)
     assert out["spend_per_head_q1_q5_gap"] == pytest.approx(2.0)
     assert set(out) == {f"spend_per_head_{m}" for m in (
         "q1_q5_ratio", "q1_q5_gap", "slope_index", "relative_index", "concentration_index")}
     assert np.isfinite(out["spend_per_head_concentration_index"])
+
+
+# Two PCNs of 100 people. A: £10 a head, 60% of its people in Q1 and 40% in Q5. B: £2 a head,
+# all in Q5. Spend per head is the same for everyone in a PCN, so Q1 holds 60 people and £600
+# (£10 a head) and Q5 holds 40 + 100 = 140 people and £400 + £200 = £600 (£30/7 = £4.29 a head).
+SPLIT_PER_HEAD = pd.DataFrame({"spend_per_head": [10.0, 2.0]})
+SPLIT_POPULATION = pd.Series([100.0, 100.0])
+SPLIT_SHARES = pd.DataFrame([[0.6, 0.0, 0.0, 0.0, 0.4], [0.0, 0.0, 0.0, 0.0, 1.0]],
+                            columns=[1, 2, 3, 4, 5])
+
+
+def test_split_by_quintile_shares_each_pcns_people_and_spend():
+    totals = pd.DataFrame({"population": [100.0, 100.0], "spend": [1000.0, 200.0]})
+    split = equity.split_by_quintile(totals, SPLIT_SHARES)
+    assert list(split.index) == [1, 2, 3, 4, 5]
+    assert split["population"].tolist() == pytest.approx([60.0, 0.0, 0.0, 0.0, 140.0])
+    assert split["spend"].tolist() == pytest.approx([600.0, 0.0, 0.0, 0.0, 600.0])
+    with pytest.raises(ValueError):
+        equity.split_by_quintile(totals, SPLIT_SHARES.iloc[:, :4])
+
+
+def test_summary_counts_people_by_quintile_not_pcns():
+    out = equity.summary(SPLIT_PER_HEAD, SPLIT_POPULATION, SPLIT_SHARES)
+    # Q1:Q5 = 10 / (30/7) = 7/3 and the gap 10 - 30/7 = 40/7. With each PCN wholly in one
+    # quintile (A in Q1) it would be 10 / 2 = 5.
+    assert out["spend_per_head_q1_q5_ratio"] == pytest.approx(7 / 3)
+    assert out["spend_per_head_q1_q5_gap"] == pytest.approx(40 / 7)
+    whole = equity.summary(SPLIT_PER_HEAD, SPLIT_POPULATION,
+                           equity.single_quintile_shares(pd.Series([1, 5])))
+    assert whole["spend_per_head_q1_q5_ratio"] == pytest.approx(5.0)
+    # SII over the quintile groups: Q1 holds 30% of the people (ridit 0.15), Q5 70% (ridit
+    # 0.3 + 0.35 = 0.65). Two points: slope = (30/7 - 10) / 0.5 = -80/7, so SII = 80/7;
+    # fitted at 0 = 10 + 0.15 x 80/7 = 82/7, at 1 = 82/7 - 80/7 = 2/7, RII = 41.
+    assert out["spend_per_head_slope_index"] == pytest.approx(80 / 7)
+    assert out["spend_per_head_relative_index"] == pytest.approx(41.0)
+    # Concentration: mean 6 (1,200 / 200), mean ridit 0.5; cov = 0.3 x 4 x (-0.35)
+    # + 0.7 x (-12/7) x 0.15 = -0.42 - 0.18 = -0.6; CI = 2 x -0.6 / 6 = -0.2.
+    assert out["spend_per_head_concentration_index"] == pytest.approx(-0.2)
