@@ -262,6 +262,8 @@ def _size_legend(fig: go.Figure, frame: pd.DataFrame, largest: float) -> None:
                 "line": {"color": "#212B32", "width": 1}}))
     fig.add_annotation(x=x, y=ys[-1] + height * 0.1, text="Spend (size)", showarrow=False,
                        xanchor="left", font={"size": 14, "color": "#425563"})
+    west = float(frame["lon"].min())
+    fig.update_xaxes(range=[west - 0.05 * height, x + 0.45 * height])  # room for the amounts
 
 
 def _icb_outline(fig: go.Figure, part: pd.DataFrame, first: bool) -> bool:

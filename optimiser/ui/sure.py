@@ -92,6 +92,8 @@ def spread(result) -> None:
                    "(for example, dearer services or larger cohorts put the universal core "
                    "offer beyond the budget); they are left out of the figures above.")
     values = result.draws["objective_gbp"].dropna() / 1e6
+    tallest = int(np.histogram(values, bins=25)[0].max()) if len(values) else 1
+    step = max(1, math.ceil(tallest / 5))  # whole draws on the count axis
     fig = go.Figure(go.Histogram(x=values, marker_color=NHS_BLUE, nbinsx=25,
                                  hovertemplate="£%{x}m: %{y} draws<extra></extra>"))
     fig.add_vline(x=s["central_gbp"] / 1e6, line_color=ORANGE, line_width=4,
@@ -100,7 +102,7 @@ def spread(result) -> None:
            subtitle=f"{n} draws; the orange line is the central plan",
            xaxis={"title": "Weighted outcome (£m, discounted)", "tickprefix": "£",
                   "ticksuffix": "m", "nticks": 8},
-           yaxis={"title": "Draws", "rangemode": "tozero"})
+           yaxis={"title": "Draws", "rangemode": "tozero", "dtick": step})
     chart(fig, "chart_psa")
     alternative(f"A histogram of the weighted outcome in each of {n} draws, from "
                 f"{money(s['min_gbp'])} to {money(s['max_gbp'])}; the central plan gives "

@@ -38,20 +38,43 @@ h1 { color: #005EB8; }
 .stTabs [data-baseweb="tab"] p { font-size: 1.1rem; }
 @media print {
   @page { size: A4 landscape; margin: 8mm; }
-  [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"],
-  [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
-  [data-testid="stDecoration"], [data-testid="stStatusWidget"], .st-key-present,
-  .st-key-glossary, .stTabs [role="tab"]:not([aria-selected="true"]),
-  [data-testid="stElementToolbar"], .modebar-container { display: none !important; }
-  html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"],
-  [data-testid="stMainBlockContainer"] {
-    overflow: visible !important; height: auto !important; position: static !important; }
-  .block-container { padding: 0 !important; max-width: none !important;
-    zoom: var(--print-zoom, 0.6); }
+  body { zoom: var(--print-zoom, 0.6); }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-}
+%PRINT%}
+%FITTING%
 </style>
 """
+# The page as printed: no sidebar, no page furniture, the open tab only, at a fixed width (so
+# its height, and the zoom that fits it to one page, do not depend on the screen). The script
+# below measures it under the same rules (on html.fitting-print) just before printing.
+PRINT_WIDTH = 1200  # px: the page's width as laid out for print, before it is scaled
+PRINT_RULES = (
+    (('[data-testid="stSidebar"]', '[data-testid="stHeader"]', '[data-testid="stToolbar"]',
+      '[data-testid="stSidebarCollapsedControl"]', '[data-testid="stExpandSidebarButton"]',
+      '[data-testid="stDecoration"]', '[data-testid="stStatusWidget"]', ".st-key-present",
+      ".st-key-glossary", '.stTabs [role="tab"]:not([aria-selected="true"])',
+      '[data-testid="stElementToolbar"]', ".modebar-container",
+      'details:not([open]) [data-testid="stExpanderDetails"]'),  # Chrome prints it otherwise
+     "display: none !important;"),
+    (("", "body", ".stApp", '[data-testid="stAppViewContainer"]', '[data-testid="stMain"]',
+      '[data-testid="stMainBlockContainer"]'),
+     "overflow: visible !important; height: auto !important; position: static !important;"),
+    ((".block-container",),
+     f"padding: 0 !important; max-width: none !important; width: {PRINT_WIDTH}px !important;"),
+    (('[data-testid="stHorizontalBlock"]',),  # columns side by side, as on screen
+     "display: flex !important; flex-wrap: nowrap !important; flex-direction: row !important;"),
+    (('[data-testid="stColumn"]',), "flex: 1 1 0% !important; min-width: 0 !important;"),
+)
+
+
+def _print_rules(root: str) -> str:
+    """The print rules under `root` ("html" in print; "html.fitting-print" when measuring)."""
+    return "\n".join(", ".join(f"{root} {s}".strip() for s in selectors) + f" {{ {rules} }}"
+                      for selectors, rules in PRINT_RULES)
+
+
+CSS = CSS.replace("%PRINT%", _print_rules("html")).replace(
+    "%FITTING%", _print_rules("html.fitting-print"))
 PRESENTER_CSS = """
 <style>
 html { font-size: 18px; }
@@ -80,18 +103,24 @@ SCRIPT = """
     .forEach(b => b.setAttribute('tabindex', '-1'));
   quiet();
   new MutationObserver(quiet).observe(document.body, {subtree: true, childList: true});
-  const fit = () => {
+  const fit = () => {  // measured under the print rules (html.fitting-print), at full size
+    const root = document.documentElement;
     const main = document.querySelector('.block-container');
     if (!main) return;
-    const page = {width: 1060, height: 720};  // A4 landscape less 8 mm margins, CSS pixels
-    const scale = Math.min(1, page.width / main.scrollWidth, page.height / main.scrollHeight);
-    document.documentElement.style.setProperty('--print-zoom', scale.toFixed(3));
+    root.classList.add('fitting-print');
+    const height = main.scrollHeight;
+    root.classList.remove('fitting-print');
+    const page = {width: 1060, height: 700};  // A4 landscape less margins, CSS pixels
+    const scale = Math.min(1, page.width / %WIDTH%, page.height / Math.max(height, 1));
+    root.style.setProperty('--print-zoom', scale.toFixed(3));
   };
   window.addEventListener('beforeprint', fit);
-  window.matchMedia('print').addEventListener('change', e => { if (e.matches) fit(); });
 })();
 </script>
 """
+
+
+SCRIPT = SCRIPT.replace("%WIDTH%", str(PRINT_WIDTH))
 
 
 def page_style() -> None:
