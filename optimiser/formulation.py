@@ -704,10 +704,18 @@ def rule_shortfalls(lp: LinearProgram, lay: Layout) -> None:
     row_j(x) + z_j >= lower_j     a floor, share, target or lock (z_j in the row's unit)
     row_j(x) - z_j <= upper_j     the budget [£] or the workforce [WTE], when ranked
     Z_k - sum_{j at rank k} g_j z_j = 0        for each rank k                           [£]
-    z_j >= 0, Z_k >= 0; g_j £ per unit (`gbp_per_unit`). Columns `shortfall_<rows>` have
-    their rows' labels and rank; `rule_shortfall_gbp` is labelled by rank and its rules.
+    z_j / |b_j| - L_k <= 0         for each row j of rank k with a fixed requirement b_j != 0
+    z_j >= 0, Z_k >= 0, L_k >= 0; g_j £ per unit (`gbp_per_unit`); b_j the row's bound (the
+    floor's f E, a target, a lock, a ring fence's minimum, the budget or WTE). L_k, the largest
+    shortfall at rank k as a share of what its row asks, lets the ordered stages spread a
+    rank's least £ shortfall evenly (optimiser/ordered.py); rows whose requirement depends on
+    the plan (the uplift, the need gradient, the Q1:Q5 ratio: b_j = 0) are not spread.
+    Columns `shortfall_<rows>` have their rows' labels and rank; `rule_shortfall_gbp` and
+    `rule_shortfall_spread` are labelled by rank (and its rules; the spread by the £ its rows
+    ask, sum_j g_j |b_j|, which scales its weight in the ordered stages' weighted start).
     """
-    parts = []  # (rank of each z, £ per unit of each z, first column of the block)
+    row_bounds = lp.arrays()
+    parts = []  # (rank of each z, £ per unit of each z, first column, rule, requirement)
     for family, (rule, unit, sign) in SOFT_ROWS.items():
         block = lp.rows.get(family)
         if block is None or not block.size:
@@ -723,13 +731,14 @@ def rule_shortfalls(lp: LinearProgram, lay: Layout) -> None:
         z = lp.add_vars(f"shortfall_{family}", labels, lower=0.0, upper=INF,
                         meaning=f"shortfall of {family.replace('_', ' ')} [{unit}]")
         lp.add_entries(block, soft, z.positions(), np.full(len(soft), sign))
+        bound = row_bounds["row_lower" if sign > 0 else "row_upper"][block.start + soft]
         parts.append((ranks[soft], gbp_per_unit(lay, family, block.labels)[soft], z.start,
-                      rule))
+                      rule, np.where(np.isfinite(bound), np.abs(bound), 0.0)))
     if not parts:
         return
     ranks = np.concatenate([p[0] for p in parts]).astype(int)
     levels = np.unique(ranks)
-    words = [", ".join(dict.fromkeys(rule for r, _g, _s, rule in parts if (r == k).any()))
+    words = [", ".join(dict.fromkeys(rule for r, _g, _s, rule, _b in parts if (r == k).any()))
              for k in levels]
     total = lp.add_vars("rule_shortfall_gbp", {"rank": levels, "rules": np.array(words)},
                         lower=0.0, upper=INF, meaning="£ short on the rules of a rank")
@@ -741,3 +750,24 @@ def rule_shortfalls(lp: LinearProgram, lay: Layout) -> None:
                 np.concatenate([total.positions(), z_cols]),
                 np.concatenate([np.ones(len(levels)), -gbp]),
                 0.0, 0.0, "£ short on a rank = sum of its shortfalls in £")
+    required = np.concatenate([p[4] for p in parts])
+    # a share of what a row asks (not z <= b L): HiGHS's absolute tolerance then bounds the
+    # share, where z - b L <= 0 let rows asking little go several times over (DLN, the floor
+    # at 30%: three solves of the same stage found L = 0.26, 0.28 and 0.30)
+    spread = (required > 1e-6) & lay.inputs.policy.rules_spread
+    spread_levels = np.unique(ranks[spread])
+    if not len(spread_levels):
+        return
+    asks = np.bincount(np.searchsorted(spread_levels, ranks[spread]),
+                       weights=gbp[spread] * required[spread], minlength=len(spread_levels))
+    largest = lp.add_vars("rule_shortfall_spread", {"rank": spread_levels, "asks_gbp": asks},
+                          lower=0.0,
+                          upper=INF, meaning="largest shortfall at a rank, as a share of "
+                                             "what its row asks")
+    n = int(spread.sum())
+    lp.add_rows("spread_rule_shortfall", {"rank": ranks[spread], "row": np.arange(n)},
+                np.repeat(np.arange(n), 2),
+                np.column_stack([z_cols[spread], largest.start + np.searchsorted(
+                    spread_levels, ranks[spread])]).reshape(-1),
+                np.column_stack([1.0 / required[spread], -np.ones(n)]).reshape(-1),
+                -INF, 0.0, "a shortfall as a share of what its row asks <= the rank's largest")

@@ -132,7 +132,7 @@ MODEL_KEYS: dict = {
         "note": TEXT,
     },
     "constraints": {c: BOOL for c in CONSTRAINTS},
-    "rules": {"bend": BOOL, **{r: "rank" for r in RANKABLE}, "note": TEXT},
+    "rules": {"bend": BOOL, "spread": BOOL, **{r: "rank" for r in RANKABLE}, "note": TEXT},
     "ring_fences": [
         {"priority": TEXT, "tier": TEXT, "icb": TEXT, "min_share": NUMBER, "max_share": NUMBER,
          "rank": "rank", "note": TEXT}
@@ -233,6 +233,9 @@ class Policy:
     # not made) and each rankable rule's rank or "hard" (`RANKABLE`, `DEFAULT_RANKS`)
     rules_bend: bool = True
     rule_ranks: dict = field(default_factory=lambda: dict(DEFAULT_RANKS))
+    # [rules] spread: a rank's least £ shortfall shared out so that no row of it falls
+    # further short, as a share of what it asks, than it must (False: wherever £1 buys least)
+    rules_spread: bool = True
     time_limit: float | None = None  # seconds a solve may take; None: SolveOptions' default
 
     def on(self, constraint: str) -> bool:
@@ -508,7 +511,7 @@ def read_policy(raw: dict, scenario: str, where: str, problems: Problems) -> Pol
 
     limited = r.get("workforce", "limited_groups", None)
     available = r.get("workforce", "available_wte", {}) or {}
-    bend, ranks = _rules(r, where, problems)
+    bend, spread, ranks = _rules(r, where, problems)
     ratio = r.get("equity", "q1_q5_spend_ratio", None)
     if ratio is not None:
         ratio = r.number("equity", "q1_q5_spend_ratio", 1.0, 0, 100,
@@ -560,6 +563,7 @@ def read_policy(raw: dict, scenario: str, where: str, problems: Problems) -> Pol
         scenario=scenario or "base",
         q1_q5_spend_ratio=ratio,
         rules_bend=bend,
+        rules_spread=spread,
         rule_ranks=ranks,
         time_limit=time_limit,
     )
@@ -578,8 +582,9 @@ def rank_value(value, what: str, where: str, problems: Problems) -> int | str | 
     return None
 
 
-def _rules(r: _Reader, where: str, problems: Problems) -> tuple[bool, dict]:
-    """[rules]: whether the rules bend, and each rankable rule's rank or "hard"."""
+def _rules(r: _Reader, where: str, problems: Problems) -> tuple[bool, bool, dict]:
+    """[rules]: whether the rules bend and their shortfalls spread, and each rankable rule's
+    rank or "hard"."""
     section = r.raw.get("rules") or {}
     bend = section.get("bend", True)
     if not isinstance(bend, bool):
@@ -587,13 +592,18 @@ def _rules(r: _Reader, where: str, problems: Problems) -> tuple[bool, dict]:
                      "their stated order when they cannot all be met; false: every rule is hard",
                      value=bend)
         bend = True
+    spread = section.get("spread", True)
+    if not isinstance(spread, bool):
+        problems.add(where, "'rules.spread' must be true or false", "true: a rank's shortfall "
+                     "is shared out evenly; false: it falls where £1 buys least", value=spread)
+        spread = True
     ranks = dict(DEFAULT_RANKS)
     for rule in RANKABLE:
         if rule in section:
             value = rank_value(section[rule], f"'rules.{rule}'", where, problems)
             if value is not None:
                 ranks[rule] = value
-    return bend, ranks
+    return bend, spread, ranks
 
 
 def _tables(r: _Reader, key: str) -> list[tuple[int, dict]]:

@@ -239,8 +239,8 @@ class Workbook:
 def _width(series: pd.Series, label: str, kind: str) -> float:
     if kind != "text":
         return max(12.0, min(18.0, len(label) / 2.2))
-    sample = series.astype(str).head(200)
-    longest = int(sample.str.len().max()) if len(sample) else 8
+    lengths = series.head(200).astype(str).str.len().dropna()  # (pandas 3 keeps blanks NaN)
+    longest = int(lengths.max()) if len(lengths) else 8
     return float(max(10, min(60, max(longest + 2, len(label) / 2.5))))
 
 
