@@ -278,10 +278,12 @@ def _relax(name: str, frame: pd.DataFrame, short: np.ndarray, block, inputs: Mod
         return {"continuity_max_fall": min(1.0, policy.continuity_max_fall + 0.1)}
     if name == "activity_target":
         targets = []
-        shortfall = frame.set_index(["year", "outcome"])["short"]
-        for t in policy.activity_targets:
-            cut = shortfall.get((t.year, t.outcome), 0.0)
-            targets.append(dataclasses.replace(t, minimum=max(0.0, t.minimum - cut * margin - 1)))
+        shortfall = frame.set_index(["year", "outcome", "scope"])["short"]
+        for t in policy.activity_targets:  # a change from baseline becomes its minimum, cut
+            cut = shortfall.get((t.year, t.outcome, t.scope), 0.0)
+            targets.append(t if cut <= 0 else dataclasses.replace(
+                t, minimum=max(0.0, inputs.target_minimum(t) - cut * margin - 1),
+                change_from_baseline=None))
         return {"activity_targets": tuple(targets)}
     if name == "ring_fence":
         return {"ring_fences": ()}

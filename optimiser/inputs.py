@@ -20,7 +20,14 @@ import pandas as pd
 from . import io
 from .equity import QUINTILES, single_quintile_shares
 from .errors import Problems, did_you_mean
-from .policy import Policy, check_keys, merge_scenario, read_policy, scenario_names
+from .policy import (
+    ActivityTarget,
+    Policy,
+    check_keys,
+    merge_scenario,
+    read_policy,
+    scenario_names,
+)
 from .schemas import (
     BASELINE_COLUMNS,
     HIGHER_NEED,
@@ -198,6 +205,19 @@ class ModelInputs:
                    else pd.Series(np.nan, index=self.pcns.index))
                for o, c in BASELINE_COLUMNS.items()}
         return pd.DataFrame(out, index=self.pcns.index)
+
+    def target_pcns(self, target: ActivityTarget) -> pd.Series:
+        """Which of the model's PCNs an activity target or aim covers (bool per PCN)."""
+        return target_scope(self.pcns, target)
+
+    def target_minimum(self, target: ActivityTarget) -> float:
+        """The activity a target needs avoided in its year: its `minimum`, or, for a change
+        from baseline c (e.g. -0.35), -c x the scope's annual baseline (no growth is sourced,
+        so the 2024/25 baseline stands for the target's year)."""
+        if target.change_from_baseline is None:
+            return float(target.minimum or 0.0)
+        baseline = self.baseline.loc[self.target_pcns(target), target.outcome].sum()
+        return -target.change_from_baseline * float(baseline)
 
     @cached_property
     def wte_per_person(self) -> pd.DataFrame:
@@ -484,6 +504,7 @@ def check_against_data(policy: Policy, pcns: pd.DataFrame, interventions: pd.Dat
         if col and col not in pcns.columns:
             problems.add(where, f"'risk.{o}' names an unknown column '{col}'",
                          did_you_mean(col, pcns.columns) or "Use a need_* column of pcns.csv")
+    _check_targets(policy, pcns, problems)
     cost = interventions["cost_gbp"]
     for lock in policy.locks:
         if lock.priority not in known:
@@ -506,6 +527,44 @@ def check_against_data(policy: Policy, pcns: pd.DataFrame, interventions: pd.Dat
                          f"(£{lock.spend_gbp:,.0f} a year) is above the most that PCN can spend "
                          f"on it (£{cap:,.0f}, every eligible person reached)",
                          f"Lock at £{cap:,.0f} or less")
+
+
+def target_scope(pcns: pd.DataFrame, target: ActivityTarget) -> pd.Series:
+    """The PCNs an activity target or aim covers (bool per PCN): all, one ICB or one place."""
+    if target.place:
+        return pcns["place_code"] == target.place
+    if target.icb:
+        return pcns["icb_code"] == target.icb
+    return pd.Series(True, index=pcns.index)
+
+
+def _check_targets(policy: Policy, pcns: pd.DataFrame, problems: Problems) -> None:
+    """Activity targets and aims name the model's ICBs and places, and a change from baseline
+    needs a baseline for every PCN in its scope."""
+    where = "model file"
+    named = [(f"activity target {i}", t) for i, t in enumerate(policy.activity_targets, 1)]
+    named += [(f"aim {i}", t) for i, t in enumerate(policy.aims, 1)
+              if isinstance(t, ActivityTarget)]
+    for what, target in named:
+        if target.icb and target.icb not in set(pcns["icb_code"]):
+            problems.add(where, f"{what}: the ICB '{target.icb}' is not one of the model's ICBs",
+                         did_you_mean(target.icb, set(pcns["icb_code"])))
+            continue
+        if target.place and target.place not in set(pcns["place_code"]):
+            problems.add(where, f"{what}: the place '{target.place}' is not one of the model's "
+                         "places", did_you_mean(target.place, set(pcns["place_code"]))
+                         or "Use a place_code of pcns.csv")
+            continue
+        if target.change_from_baseline is None:
+            continue
+        column = BASELINE_COLUMNS[target.outcome]
+        values = pcns.loc[target_scope(pcns, target), column] if column in pcns.columns else None
+        if values is None or values.isna().any():
+            problems.add(where, f"{what}: a change from baseline needs the PCNs' baseline "
+                         f"'{column}', which the PCN table lacks"
+                         + ("" if values is None else f" for {int(values.isna().sum())} PCNs"),
+                         f"Add {column} to the PCN table (data/README.md, activity baselines), "
+                         "or give the target as a 'minimum' a year")
 
 
 def derive_workforce(policy: Policy, pcns: pd.DataFrame, staff: pd.DataFrame,

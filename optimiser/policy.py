@@ -12,7 +12,7 @@ import copy
 from dataclasses import dataclass, field
 
 from .errors import Problems, did_you_mean
-from .schemas import OUTCOMES, TIERS
+from .schemas import OUTCOME_LABELS, OUTCOMES, TIERS
 
 CONSTRAINTS = (
     "budget_limit",
@@ -25,7 +25,12 @@ CONSTRAINTS = (
     "invest_to_save",
     "ring_fences",
     "activity_targets",
+    "enhanced_where_flagged",
 )
+# Rules a model file must switch on by name: absent, they are off (every other rule is on
+# unless switched off), so a model written before the rule existed solves as it did.
+OFF_UNLESS_SET = frozenset({"enhanced_where_flagged"})
+MANAGEMENT = ("case", "condition")  # the kinds of management an aim counts (data/INTERVENTIONS.md)
 
 NUMBER = "number"
 TEXT = "text"
@@ -83,7 +88,14 @@ MODEL_KEYS: dict = {
          "note": TEXT}
     ],
     "activity_targets": [
-        {"outcome": TEXT, "year": TEXT, "minimum": NUMBER, "icb": TEXT, "note": TEXT}
+        {"outcome": TEXT, "year": TEXT, "minimum": NUMBER, "change_from_baseline": NUMBER,
+         "icb": TEXT, "place": TEXT, "source": TEXT, "note": TEXT}
+    ],
+    # ambitions reported against, never imposed: activity (as targets) or a managed share
+    "aims": [
+        {"outcome": TEXT, "year": TEXT, "minimum": NUMBER, "change_from_baseline": NUMBER,
+         "icb": TEXT, "place": TEXT, "managed": TEXT, "share_of_population": NUMBER,
+         "source": TEXT, "note": TEXT}
     ],
     "locks": [{"pcn": TEXT, "priority": TEXT, "spend_gbp": NUMBER, "years": TEXTS, "note": TEXT}],
     "scenarios": "table of scenarios",
@@ -111,12 +123,43 @@ class RingFence:
 
 @dataclass(frozen=True)
 class ActivityTarget:
-    """At least `minimum` of an activity avoided in a year (across the model, or in one ICB)."""
+    """Activity avoided in a year, across the model or in one ICB or place: at least `minimum`
+    a year, or, with `change_from_baseline` (e.g. -0.35 for "admissions down 35%"), at least
+    that share of the scope's modelled baseline (`ModelInputs.target_minimum`). As a rule
+    ([[activity_targets]]) it binds the plan; as an aim ([[aims]]) it is only reported."""
 
     outcome: str
     year: str
-    minimum: float
+    minimum: float | None = None
     icb: str | None = None
+    place: str | None = None
+    change_from_baseline: float | None = None
+    source: str = ""  # where the figure comes from, e.g. "seed 001 L639"
+
+    @property
+    def scope(self) -> str:
+        return self.place or self.icb or "all"
+
+    def label(self) -> str:
+        """The ambition in words: "emergency admissions −35%" or "... avoided: at least 1,000"."""
+        if self.change_from_baseline is not None:
+            what = OUTCOME_LABELS[self.outcome].removesuffix(" avoided")
+            return f"{what} " + f"{self.change_from_baseline:+.0%}".replace("-", "\u2212")
+        return f"{OUTCOME_LABELS[self.outcome]}: at least {self.minimum:,.0f} a year"
+
+
+@dataclass(frozen=True)
+class ManagedShareAim:
+    """An aim (reported, never imposed): a share of the population reached in a year by
+    interventions of a kind of management, e.g. 5% of people case-managed (seed 001 L639)."""
+
+    managed: str  # "case" or "condition"
+    share: float
+    year: str
+    source: str = ""
+
+    def label(self) -> str:
+        return f"population {self.managed}-managed {self.share:.0%}"
 
 
 @dataclass(frozen=True)
@@ -166,9 +209,10 @@ class Policy:
     activity_targets: tuple[ActivityTarget, ...] = ()
     locks: tuple[Lock, ...] = ()
     scenario: str = "base"
+    aims: tuple[ActivityTarget | ManagedShareAim, ...] = ()  # reported, never imposed
 
     def on(self, constraint: str) -> bool:
-        return bool(self.constraints.get(constraint, True))
+        return bool(self.constraints.get(constraint, constraint not in OFF_UNLESS_SET))
 
 
 def scenario_names(raw: dict) -> list[str]:
@@ -358,10 +402,10 @@ def read_policy(raw: dict, scenario: str, where: str, problems: Problems) -> Pol
     constraints_raw = r.raw.get("constraints") or {}
     constraints = {}
     for c in CONSTRAINTS:
-        value = constraints_raw.get(c, True)
+        value = constraints_raw.get(c, c not in OFF_UNLESS_SET)
         if not isinstance(value, bool):
             problems.add(where, f"'constraints.{c}' must be true or false", value=value)
-            value = True
+            value = c not in OFF_UNLESS_SET
         constraints[c] = value
 
     limited = r.get("workforce", "limited_groups", None)
@@ -405,6 +449,7 @@ def read_policy(raw: dict, scenario: str, where: str, problems: Problems) -> Pol
         activity_targets=_targets(r, years, where, problems),
         locks=_locks(r, years, where, problems),
         scenario=scenario or "base",
+        aims=_aims(r, years, where, problems),
     )
     return policy
 
@@ -433,22 +478,77 @@ def _ring_fences(r: _Reader, where: str, problems: Problems) -> tuple[RingFence,
 def _targets(r: _Reader, years, where: str, problems: Problems) -> tuple[ActivityTarget, ...]:
     targets = []
     for i, item in enumerate(r.raw.get("activity_targets") or [], 1):
+        if isinstance(item, dict):
+            target = _activity_target(item, f"activity target {i}", years, where, problems)
+            if target is not None:
+                targets.append(target)
+    return tuple(targets)
+
+
+def _activity_target(item: dict, name: str, years, where: str,
+                     problems: Problems) -> ActivityTarget | None:
+    """One activity target or aim: an outcome, a year, and a minimum or a change from the
+    baseline (a fall, from 0 to -1), in the whole model or one ICB or place."""
+    outcome, year = item.get("outcome"), item.get("year", years[-1])
+    minimum, change = item.get("minimum"), item.get("change_from_baseline")
+    if outcome not in OUTCOMES:
+        problems.add(where, f"{name}: unknown outcome '{outcome}'",
+                     did_you_mean(outcome, OUTCOMES) or f"Use one of {', '.join(OUTCOMES)}")
+        return None
+    if outcome == "qaly" and change is not None:
+        problems.add(where, f"{name}: QALYs have no baseline to change from",
+                     "Give a 'minimum' (QALYs gained a year) instead")
+        return None
+    if year not in years:
+        problems.add(where, f"{name}: year '{year}' is not in model.years")
+        return None
+    if (minimum is None) == (change is None):
+        problems.add(where, f"{name}: give either 'minimum' (activity avoided a year) or "
+                     "'change_from_baseline' (e.g. -0.35 for 35% fewer), not both or neither")
+        return None
+    if minimum is not None and (not isinstance(minimum, int | float) or minimum < 0):
+        problems.add(where, f"{name}: minimum must be 0 or more", value=minimum)
+        return None
+    if change is not None and (isinstance(change, bool) or not isinstance(change, int | float)
+                               or not -1 <= change <= 0):
+        problems.add(where, f"{name}: change_from_baseline must be a fall from 0 to -1 "
+                     "(e.g. -0.35 for 35% fewer)", value=change)
+        return None
+    icb, place = item.get("icb"), item.get("place")
+    if icb is not None and place is not None:
+        problems.add(where, f"{name}: give an 'icb' or a 'place', not both")
+        return None
+    return ActivityTarget(outcome, year, None if minimum is None else float(minimum), icb,
+                          place, None if change is None else float(change),
+                          str(item.get("source", "")))
+
+
+def _aims(r: _Reader, years, where: str, problems: Problems) -> tuple:
+    """[[aims]]: activity ambitions (as activity targets) or managed shares, reported only."""
+    aims: list[ActivityTarget | ManagedShareAim] = []
+    for i, item in enumerate(r.raw.get("aims") or [], 1):
         if not isinstance(item, dict):
             continue
-        outcome, year, minimum = item.get("outcome"), item.get("year", years[-1]), item.get(
-            "minimum")
-        if outcome not in OUTCOMES:
-            problems.add(where, f"activity target {i}: unknown outcome '{outcome}'",
-                         did_you_mean(outcome, OUTCOMES) or f"Use one of {', '.join(OUTCOMES)}")
+        name = f"aim {i}"
+        if "managed" not in item:
+            aim = _activity_target(item, name, years, where, problems)
+            if aim is not None:
+                aims.append(aim)
             continue
-        if year not in years:
-            problems.add(where, f"activity target {i}: year '{year}' is not in model.years")
-            continue
-        if not isinstance(minimum, int | float) or minimum < 0:
-            problems.add(where, f"activity target {i}: minimum must be 0 or more", value=minimum)
-            continue
-        targets.append(ActivityTarget(outcome, year, float(minimum), item.get("icb")))
-    return tuple(targets)
+        managed, share = item.get("managed"), item.get("share_of_population")
+        year = item.get("year", years[-1])
+        if managed not in MANAGEMENT:
+            problems.add(where, f"{name}: 'managed' must be one of {', '.join(MANAGEMENT)}",
+                         did_you_mean(str(managed), MANAGEMENT), value=managed)
+        elif isinstance(share, bool) or not isinstance(share, int | float) \
+                or not 0 < share <= 1:
+            problems.add(where, f"{name}: share_of_population must be a share above 0, up to 1",
+                         "e.g. 0.05 for 5% of the population", value=share)
+        elif year not in years:
+            problems.add(where, f"{name}: year '{year}' is not in model.years")
+        else:
+            aims.append(ManagedShareAim(managed, float(share), year, str(item.get("source", ""))))
+    return tuple(aims)
 
 
 def _locks(r: _Reader, years, where: str, problems: Problems) -> tuple[Lock, ...]:
