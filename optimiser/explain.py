@@ -18,10 +18,11 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .formulation import Layout
+from .highs import new_highs
 from .inputs import ModelInputs
 from .lp import LinearProgram
 from .results import CONSTRAINT_FAMILIES, money
-from .solve import SolveOptions, new_highs
+from .solve import SolveOptions
 
 RESOURCE_PREFERENCE = 0.5
 FAMILY_WORDS = {

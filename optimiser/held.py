@@ -88,12 +88,15 @@ class Singletons:
         held = self.held(arrays, vals)
         low, up = self.implied(arrays, vals)
         x = col_value[self.cols]
-        for bound, implied, own in ((held["col_lower"], low, arrays["col_lower"]),
-                                    (held["col_upper"], up, arrays["col_upper"])):
+        # In a maximisation HiGHS gives a column held at its lower bound a negative reduced
+        # cost and one at its upper bound a positive one: only a reduced cost of the bound's
+        # sign can belong to a row that set that bound (x may sit at both at once)
+        for bound, implied, own, sign in ((held["col_lower"], low, arrays["col_lower"], -1),
+                                          (held["col_upper"], up, arrays["col_upper"], 1)):
             active = bound[self.cols]
             sets = (implied == active) & (implied != own[self.cols]) \
                 & (np.abs(x - active) <= tolerance * (1.0 + np.abs(active))) \
-                & (col_dual[self.cols] != 0)
+                & (sign * col_dual[self.cols] > 0)
             which = np.nonzero(sets)[0]
             _, first = np.unique(self.cols[which], return_index=True)  # one row per column
             which = which[first]

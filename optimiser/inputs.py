@@ -30,6 +30,7 @@ from .policy import (
 )
 from .schemas import (
     BASELINE_COLUMNS,
+    COMMISSIONING_BASIS,
     HIGHER_NEED,
     INTERVENTIONS,
     OUTCOMES,
@@ -337,6 +338,7 @@ def build_inputs(policy: Policy, source: Path, problems: Problems | None = None,
     priorities = tables["priorities"].set_index("priority_id", drop=False).rename_axis(None)
     _check_references(pcns_all, interventions, staff, unit_costs, tables["higher_need"],
                       priorities, policy, problems)
+    check_commissioning_facts(interventions, problems)
     _check_quintile_shares(tables["pcns"], problems)
     problems.raise_if_any()
 
@@ -414,6 +416,53 @@ def _check_references(pcns, interventions, staff, unit_costs, flags, priorities,
             problems.add("interventions.csv", f"'{base}' low, central and high are out of order",
                          "Make low ≤ central ≤ high", row=interventions.index.get_loc(iid) + 2,
                          column=base, value=(lo[iid], mid[iid], hi[iid]))
+
+
+def check_commissioning_facts(interventions: pd.DataFrame, problems: Problems) -> None:
+    """Delivery level, minimum viable size and set-up cost: each figure given has its basis.
+
+    The columns are optional, so a workbook made before them still loads. Once the
+    delivery_level column is there every intervention needs a level; a minimum size needs its
+    unit (and a unit its size); every figure given needs the text saying where it comes from,
+    and a confidence grade.
+    """
+    columns = (*COMMISSIONING_BASIS, *COMMISSIONING_BASIS.values(), "min_size_unit",
+               "commissioning_confidence")
+    filled = {c: _filled(interventions[c]) for c in columns if c in interventions}
+    nothing = pd.Series(False, index=interventions.index)
+
+    def report(mask: pd.Series, column: str, message: str, fix: str) -> None:
+        for iid in interventions.index[mask.to_numpy()][:10]:
+            problems.add("interventions.csv", f"{message} for '{iid}'", fix, column=column,
+                         row=interventions.index.get_loc(iid) + 2)
+
+    if "delivery_level" in filled:
+        report(~filled["delivery_level"], "delivery_level", "the delivery level is blank",
+               "Write pcn, place or icb (who holds the contract), with its source in "
+               "delivery_level_basis")
+    words = {"delivery_level": "delivery level", "min_size": "minimum size",
+             "setup_cost_gbp": "set-up cost"}
+    for figure, basis in COMMISSIONING_BASIS.items():
+        report(filled.get(figure, nothing) & ~filled.get(basis, nothing), basis,
+               f"the {words[figure]} has no source or assumption",
+               f"Say in {basis} where it comes from (a source, or an assumption with its "
+               "reasoning), or leave the figure blank")
+    size, unit = filled.get("min_size", nothing), filled.get("min_size_unit", nothing)
+    report(size & ~unit, "min_size_unit", "the minimum size has no unit",
+           "Write wte (a team), people (reached a year) or gbp (a contract a year)")
+    report(unit & ~size, "min_size", "a unit is given but no minimum size",
+           "Give the size, or leave both blank when nothing is known")
+    any_fact = pd.concat([filled.get(c, nothing) for c in COMMISSIONING_BASIS], axis=1)
+    report(any_fact.any(axis=1) & ~filled.get("commissioning_confidence", nothing),
+           "commissioning_confidence", "the delivery level, size or set-up cost has no "
+           "confidence grade", "Grade each figure, e.g. 'Medium (level) / Low (size)'")
+
+
+def _filled(column: pd.Series) -> pd.Series:
+    """True where a cell holds a value (not blank, not a missing number)."""
+    if column.dtype == object:
+        return column.fillna("").astype(str).str.strip().ne("")
+    return column.notna()
 
 
 def _check_quintile_shares(pcns: pd.DataFrame, problems: Problems) -> None:

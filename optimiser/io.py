@@ -200,8 +200,10 @@ def _coerce_column(
 def _parse(raw: str, spec: Column) -> tuple[object, str]:
     """Parse one cell: (value, '') or (placeholder, what is wrong)."""
     if raw == "" or raw.lower() in ("nan", "na", "n/a", "none", "null"):
-        if spec.may_be_blank or (spec.kind == "text" and not spec.required):
+        if spec.kind == "text" and (spec.may_be_blank or not spec.required):
             return "", ""
+        if spec.may_be_blank:  # a number that may be left out: blank means not known
+            return math.nan, ""
         if spec.kind == "text":
             return "", "the value is blank"
         if spec.kind == "bool":

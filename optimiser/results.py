@@ -440,6 +440,7 @@ class Allocation:
             "iterations": sol.iterations,
             "solve_rounds": sol.rounds,  # more than 1: cross-year rows were added as needed
             "warm_start": sol.warm,
+            "retried_cold": sol.retried_cold,  # a warm re-solve without an answer, redone cold
             "build_seconds": round(sol.build_seconds, 4),
             "solve_seconds": round(sol.solve_seconds, 4),
             "variables": self.lp.num_col,

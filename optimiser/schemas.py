@@ -36,6 +36,18 @@ def staff_short(group: str) -> str:
 
 TIERS = ("core", "enhanced")
 LEVERS = ("reach", "access", "intensity", "coordination", "enablement")
+# Who holds the contract for an intervention (issue 17): a PCN, a place, or the whole ICB.
+DELIVERY_LEVELS = ("pcn", "place", "icb")
+# The unit of a minimum viable size: a team (WTE), a clinic or cohort (people reached a
+# year), or a contract worth tendering (£ a year).
+MIN_SIZE_UNITS = ("wte", "people", "gbp")
+# Commissioning facts: each figure, when given, needs the column after it saying where it
+# comes from (data/INTERVENTIONS.md, section 11).
+COMMISSIONING_BASIS = {
+    "delivery_level": "delivery_level_basis",
+    "min_size": "min_size_basis",
+    "setup_cost_gbp": "setup_cost_basis",
+}
 POPULATION_COLUMNS = (
     "population",
     "pop_0_19",
@@ -202,6 +214,24 @@ INTERVENTIONS = TableSchema(
         Column("sources", "text", "", "sources"),
         Column("confidence", "text", "", "confidence grade"),
         Column("notes", "text", "", "derivation", False, may_be_blank=True),
+        # Commissioning facts (issue 17). Optional columns, so a workbook made before them
+        # still loads; inputs.check_commissioning_facts checks them against each other.
+        Column("delivery_level", "text", "", "who holds the contract: pcn, place or icb",
+               False, choices=DELIVERY_LEVELS, may_be_blank=True),
+        Column("delivery_level_basis", "text", "", "source or stated assumption of the level",
+               False, may_be_blank=True),
+        Column("min_size", "float", "min_size_unit a year", "minimum viable size, or blank",
+               False, positive=True, may_be_blank=True),
+        Column("min_size_unit", "text", "", "wte, people or gbp", False,
+               choices=MIN_SIZE_UNITS, may_be_blank=True),
+        Column("min_size_basis", "text", "", "source or stated assumption of the size", False,
+               may_be_blank=True),
+        Column("setup_cost_gbp", "float", "GBP 2024/25, one-off", "set-up cost, or blank", False,
+               minimum=0, may_be_blank=True),
+        Column("setup_cost_basis", "text", "", "source or stated assumption of the set-up cost",
+               False, may_be_blank=True),
+        Column("commissioning_confidence", "text", "",
+               "confidence in the level, size and set-up cost", False, may_be_blank=True),
     ),
     prefixes=(
         Column("wte_per_1000_", "float", "WTE per 1,000 reached", "workforce", False, minimum=0),

@@ -69,9 +69,10 @@ import numpy as np
 import pandas as pd
 
 from .formulation import TIE_BREAK_PER_GBP, Layout, discount, outcome_value_per_person
+from .highs import basis_of, status_arrays
 from .inputs import ModelInputs
 from .schemas import OUTCOME_LABELS, OUTCOMES
-from .solve import SolveOptions, Solver, basis_of, status_arrays
+from .solve import SolveOptions, Solver
 
 KINDS = ("cohort_share", "max_uptake", "cost_gbp", *OUTCOMES, "wte_scale")
 KIND_LABELS = {

@@ -8,7 +8,8 @@ Reads the raw files in ``<repo>/../shared/data/raw`` (``--raw``) and the seed 00
                        prevalence, workforce, location, rurality and modelled activity
                        baselines;
 * ``higher_need.csv``  one row per PCN x PCN-allocated priority, with the higher-need flag;
-* ``priorities.csv``   the seven PCN-allocated priorities of seed 001 and their need measures;
+* ``priorities.csv``   seed 001's priorities: the seven with higher-need PCNs and their need
+                       measures, and CC3, which has none;
 * ``build_report.md``  the reconciliation: every practice, patient and FTE that was not carried
                        into the tables is counted here, with the reason.
 
@@ -273,8 +274,21 @@ PRIORITIES = (
         "(seed L1028: where health gain is highest).",
     ),
 )
-# CC3 Outpatient and follow-up redesign is not allocated to PCNs: seed 001 gives it no
-# higher-need set (L696, L730) and it is a hospital pathway.
+# CC3 Outpatient and follow-up redesign has no higher-need set (seed 001 L696, L730): it is a
+# row of priorities.csv, but it has no need score and no rows in higher_need.csv (the optimiser
+# reads a missing flag as "not higher need"), so it gets the universal core offer only.
+UNFLAGGED_PRIORITIES = (
+    Priority(
+        "outpatient_redesign",
+        "CC3",
+        "Outpatient and follow-up redesign",
+        "All segments (cross-cutting)",
+        "",
+        "No higher-need PCNs: seed 001 selects them 'for each priority (except Outpatient and "
+        "Follow-up Appointment Redesign)' (L696, L730). Its interventions are hospital "
+        "pathway changes bought for the whole ICB (data/INTERVENTIONS.md section 8).",
+    ),
+)
 
 
 @dataclass
@@ -1364,7 +1378,7 @@ def report_baselines(
 
 
 def priorities_table() -> pd.DataFrame:
-    return pd.DataFrame([p.__dict__ for p in PRIORITIES])
+    return pd.DataFrame([p.__dict__ for p in (*PRIORITIES, *UNFLAGGED_PRIORITIES)])
 
 
 def need_scores(pcns: pd.DataFrame) -> pd.DataFrame:

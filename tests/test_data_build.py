@@ -204,11 +204,16 @@ def test_higher_need_covers_every_pcn_and_priority(higher_need, pcns, out_dir):
         "end_of_life",
         "vaccination_screening",
         "strong_general_practice",
+        "outpatient_redesign",
     ]
     assert len(higher_need) == len(pcns) * 7
     assert not higher_need.duplicated(["pcn_code", "priority_id"]).any()
     assert set(higher_need["pcn_code"]) == set(pcns["pcn_code"])
-    assert set(higher_need["priority_id"]) == set(priorities["priority_id"])
+    # CC3 has no higher-need set (seed 001 L696/L730): no flags, no need measure
+    flagged = set(priorities["priority_id"]) - {"outpatient_redesign"}
+    assert set(higher_need["priority_id"]) == flagged
+    cc3 = priorities.set_index("priority_id").loc["outpatient_redesign"]
+    assert cc3["code"] == "CC3" and pd.isna(cc3["higher_need_measure"])
 
 
 def test_imd_quintiles_hold_a_fifth_of_the_population_each(pcns):

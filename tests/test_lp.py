@@ -59,7 +59,8 @@ def hand_lp() -> LinearProgram:
 
 def solve_held(lp: LinearProgram):
     from optimiser.held import Singletons
-    from optimiser.solve import SolveOptions, new_highs, to_highs_lp
+    from optimiser.highs import new_highs, to_highs_lp
+    from optimiser.solve import SolveOptions
 
     singletons = Singletons.of(lp.num_row, lp.entries())
     h = new_highs(SolveOptions())
@@ -93,6 +94,19 @@ def test_a_column_bound_tighter_than_its_singleton_row_keeps_its_reduced_cost():
     assert x == pytest.approx([2.0, 1.0])
     assert row_dual == pytest.approx([0.0, 0.0, 1.0])
     assert col_dual == pytest.approx([3.0, 0.0])
+
+
+def test_a_singleton_row_at_its_limit_takes_no_dual_that_belongs_to_the_column_bound():
+    """min x (max -3x - y) with x >= 3 of its own and the row 2x <= 6 also at its limit: the
+    column's own lower bound binds (reduced cost -3), the row does not (dual 0). Before the
+    sign check, the row got -3/2, wrong in sign, and the column 0."""
+    lp = hand_lp()
+    lp.col_cost[0] = np.array([-3.0, -1.0])
+    lp.col_lower[0] = np.array([3.0, 0.0])
+    _, _, x, _, row_dual, col_dual = solve_held(lp)
+    assert x == pytest.approx([3.0, 1.0])
+    assert row_dual == pytest.approx([0.0, 0.0, 1.0])
+    assert col_dual == pytest.approx([-3.0, 0.0])
 
 
 def growth_lp(coefficient: float = 1.0) -> LinearProgram:
@@ -131,10 +145,10 @@ def test_dln_solution_satisfies_the_full_lps_optimality_conditions():
 
     solver = Solver(load_model(Path(__file__).parents[1] / "models" / "dln_base.toml"))
     sol = solver.solve()
-    assert sol.optimal and len(solver.singletons.rows) > 1000
+    assert sol.optimal and len(solver.strategy.held.singletons.rows) > 1000
     lp = solver.lp
     matrix, arrays = lp.matrix(), lp.arrays()
-    assert solver.highs.getNumRow() == lp.num_row - len(solver.singletons.rows)
+    assert solver.highs.getNumRow() == lp.num_row - len(solver.strategy.held.singletons.rows)
     assert len(sol.row_value) == len(sol.row_dual) == lp.num_row
     assert np.abs(matrix @ sol.col_value - sol.row_value).max() < 1e-6 * arrays[
         "row_upper"][np.isfinite(arrays["row_upper"])].max()
@@ -154,16 +168,18 @@ def test_holding_back_the_cross_year_rows_reaches_the_whole_lps_optimum_on_dln(
     from pathlib import Path
 
     from optimiser import Allocation, Solver, load_model, verify
-    from optimiser.solve import DEVEX, SolveOptions
+    from optimiser.highs import DEVEX
+    from optimiser.solve import SolveOptions
 
     if hold_the_rest is not None:  # None: as shipped
-        monkeypatch.setattr(sys.modules["optimiser.solve"], "HOLD_THE_REST", hold_the_rest)
+        monkeypatch.setattr(sys.modules["optimiser.strategies.rowgen"], "HOLD_THE_REST",
+                            hold_the_rest)
     inputs = load_model(Path(__file__).parents[1] / "models" / "dln_base.toml")
     whole = Solver(inputs).solve()
     solver = Solver(inputs, SolveOptions(cross_year_rows="lazy"))
     lp = solver.lp
     cross_year = sum(lp.rows[n].stop - lp.rows[n].start for n in ("mobilisation", "continuity"))
-    assert solver.highs.getNumRow() < lp.num_row - len(solver.singletons.rows)
+    assert solver.highs.getNumRow() < lp.num_row - len(solver.strategy.held.singletons.rows)
     waiting = solver.waiting_rows
     sol = solver.solve()
     assert sol.optimal and whole.optimal
@@ -188,7 +204,8 @@ def test_holding_back_the_cross_year_rows_reaches_the_whole_lps_optimum_on_dln(
     priced = np.abs(sol.row_dual) > 1e-9 * np.abs(sol.row_dual).max()
     gap = np.minimum(np.abs(activity - arrays["row_lower"]), np.abs(activity - arrays["row_upper"]))
     assert np.all(gap[priced] <= 1e-6 * scale[priced])
-    assert np.all(sol.row_dual[np.setdiff1d(solver._waiting, solver.chains.rows)] == 0)
+    held = solver.strategy.held
+    assert np.all(sol.row_dual[np.setdiff1d(held.waiting, held.chains.rows)] == 0)
     # and a column with a reduced cost is at one of its own bounds in the LP (not at a bound
     # HiGHS held for a row: those pass their reduced costs back to the rows)
     x = sol.col_value
@@ -213,7 +230,7 @@ def test_auto_holds_every_row_below_the_size_where_row_generation_pays():
 
     solver = Solver(load_model(Path(__file__).parents[1] / "models" / "dln_base.toml"))
     assert solver.waiting_rows == 0
-    assert solver.highs.getNumRow() == solver.lp.num_row - len(solver.singletons.rows)
+    assert solver.highs.getNumRow() == solver.lp.num_row - len(solver.strategy.held.singletons.rows)
 
 
 def test_a_long_lived_solver_does_not_run_out_of_time():
@@ -250,7 +267,7 @@ def test_warm_resolves_price_with_devex_from_the_last_basis():
     from pathlib import Path
 
     from optimiser import Solver, load_model
-    from optimiser.solve import DEVEX
+    from optimiser.highs import DEVEX
 
     inputs = load_model(Path(__file__).parents[1] / "models" / "dln_base.toml")
     solver = Solver(inputs)

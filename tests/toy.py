@@ -19,7 +19,8 @@ from optimiser.schemas import (
     PREVALENCE_COLUMNS,
 )
 
-# The seven priorities of seed 001 (the shipped data's priorities table has the same ids)
+# The seven priorities of seed 001 with higher-need PCNs (the shipped priorities table has these
+# ids and CC3 outpatient_redesign, which the toy models do not need)
 PRIORITIES = ("cyp_obesity", "cyp_mental_health", "multimorbidity", "frailty", "end_of_life",
               "vaccination_screening", "strong_general_practice")
 
