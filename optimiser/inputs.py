@@ -456,13 +456,20 @@ def check_commissioning_facts(interventions: pd.DataFrame, problems: Problems) -
     report(any_fact.any(axis=1) & ~filled.get("commissioning_confidence", nothing),
            "commissioning_confidence", "the delivery level, size or set-up cost has no "
            "confidence grade", "Grade each figure, e.g. 'Medium (level) / Low (size)'")
+    if "management" in interventions:
+        managed = _filled(interventions["management"])
+        basis = (_filled(interventions["management_basis"])
+                 if "management_basis" in interventions else nothing)
+        report(managed & ~basis, "management_basis", "case or condition management has no "
+               "basis", "Say in management_basis why the row counts as case or condition "
+               "management (data/INTERVENTIONS.md, section 13), or leave management blank")
 
 
 def _filled(column: pd.Series) -> pd.Series:
     """True where a cell holds a value (not blank, not a missing number)."""
-    if column.dtype == object:
-        return column.fillna("").astype(str).str.strip().ne("")
-    return column.notna()
+    if pd.api.types.is_numeric_dtype(column):
+        return column.notna()
+    return column.fillna("").astype(str).str.strip().ne("")  # object or pandas' str dtype
 
 
 def _check_quintile_shares(pcns: pd.DataFrame, problems: Problems) -> None:

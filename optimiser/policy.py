@@ -12,7 +12,7 @@ import copy
 from dataclasses import dataclass, field
 
 from .errors import Problems, did_you_mean
-from .schemas import OUTCOME_LABELS, OUTCOMES, TIERS
+from .schemas import MANAGEMENT_KINDS, OUTCOME_LABELS, OUTCOMES, TIERS
 
 CONSTRAINTS = (
     "budget_limit",
@@ -30,7 +30,6 @@ CONSTRAINTS = (
 # Rules a model file must switch on by name: absent, they are off (every other rule is on
 # unless switched off), so a model written before the rule existed solves as it did.
 OFF_UNLESS_SET = frozenset({"enhanced_where_flagged"})
-MANAGEMENT = ("case", "condition")  # the kinds of management an aim counts (data/INTERVENTIONS.md)
 
 NUMBER = "number"
 TEXT = "text"
@@ -537,9 +536,9 @@ def _aims(r: _Reader, years, where: str, problems: Problems) -> tuple:
             continue
         managed, share = item.get("managed"), item.get("share_of_population")
         year = item.get("year", years[-1])
-        if managed not in MANAGEMENT:
-            problems.add(where, f"{name}: 'managed' must be one of {', '.join(MANAGEMENT)}",
-                         did_you_mean(str(managed), MANAGEMENT), value=managed)
+        if managed not in MANAGEMENT_KINDS:
+            problems.add(where, f"{name}: 'managed' must be one of {', '.join(MANAGEMENT_KINDS)}",
+                         did_you_mean(str(managed), MANAGEMENT_KINDS), value=managed)
         elif isinstance(share, bool) or not isinstance(share, int | float) \
                 or not 0 < share <= 1:
             problems.add(where, f"{name}: share_of_population must be a share above 0, up to 1",

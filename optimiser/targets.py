@@ -191,7 +191,7 @@ def _managed_row(allocation: Allocation, kind: str, aim: ManagedShareAim) -> dic
     high, low = float(by_pcn.sum().sum()), float(by_pcn.max().sum())
     lay, reach = reach_ceiling(inputs, aim.year)
     ceiling = float(reach[np.isin(iv.index.to_numpy()[lay.iv_pos], list(kind_ids))].sum())
-    names = ", ".join(str(iv.at[i, "name"]) for i in iv.index if i in kind_ids)
+    names = "; ".join(str(iv.at[i, "name"]) for i in iv.index if i in kind_ids)
     words = (f"The plan reaches between {low:,.0f} and {high:,.0f} {what} in {aim.year} "
              f"({low / population:.1%} to {high / population:.1%} of {population:,.0f} "
              f"registered), against the {aim.share:.0%} aim ({needed:,.0f}): "

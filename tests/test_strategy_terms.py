@@ -359,13 +359,62 @@ def test_dln_workbook_opens_on_progress_against_each_seed_target(dln):
     assert population and all(float(p).is_integer() for p in population)
 
 
-def test_managed_share_aims_say_when_nothing_is_classified(dln):
+def test_a_managed_share_counts_people_reached_as_a_range():
+    # c1 and c2 are case management (the same 1,000 people a PCN could be in both); b is not.
+    # Budget £3,000 at £10 a person: 300 people. c1 (0.5 QALY) and c2 (0.4) are worth more than
+    # b: c1 fills 300 in one PCN ... the split is the solver's, so the figures are checked
+    # against the detail table: low = the largest row per PCN, high = the sum.
+    ivs = [intervention_row("c1", "frailty", "core", 10, 0.5, management="case",
+                            management_basis="a care plan each"),
+           intervention_row("c2", "end_of_life", "core", 10, 0.4, management="case",
+                            management_basis="a coordinator each"),
+           intervention_row("b", "frailty", "core", 10, 0.1, management="",
+                            management_basis="")]
+    aim = ManagedShareAim("case", 0.05, "2026/27", "seed 001 L639")
+    inputs = toy_inputs(two_places(), ivs, budget_gbp=(15_000.0,), aims=(aim,))
+    allocation = solved(inputs)
+    # £15,000: c1 fills both PCNs (2,000 people, £20,000 > budget): 1,500 people of c1
+    assert reached(allocation, "A", "c1") + reached(allocation, "B", "c1") == pytest.approx(1500)
+    row = allocation.progress.iloc[0]
+    assert row["achieved"] == pytest.approx(1500) and row["achieved_low"] == pytest.approx(1500)
+    assert row["needed"] == pytest.approx(0.05 * 2000)
+    assert row["share_of_way"] == pytest.approx(15.0)
+    assert row["ceiling"] == pytest.approx(4000)  # c1 and c2, everyone, both PCNs
+    assert "case management: c1; c2" in row["library"]
+
+
+def test_a_managed_share_with_two_services_in_one_pcn_gives_low_and_high():
+    ivs = [intervention_row("c1", "frailty", "core", 10, 0.5, management="case",
+                            management_basis="x"),
+           intervention_row("c2", "end_of_life", "core", 10, 0.4, management="case",
+                            management_basis="y")]
+    pcns = [pcn_row("A", "X", 1000, 1, baseline_nel=1.0)]
+    aim = ManagedShareAim("case", 0.5, "2026/27")
+    allocation = solved(toy_inputs(pcns, ivs, budget_gbp=(15_000.0,), aims=(aim,)))
+    # c1 1,000 people (£10,000), then c2 500 (£5,000): low 1,000, high 1,500, of 500 needed
+    row = allocation.progress.iloc[0]
+    assert (row["achieved_low"], row["achieved"]) == (pytest.approx(1000), pytest.approx(1500))
+    assert "between 1,000 and 1,500 people case-managed" in row["in_words"]
+
+
+def test_case_or_condition_management_needs_its_basis():
+    ivs = [intervention_row("c1", "frailty", "core", 10, 0.5, management="case",
+                            management_basis="")]
+    with pytest.raises(InputError) as caught:
+        toy_inputs(two_places(), ivs)
+    assert "case or condition management has no basis for 'c1'" in caught.value.report()
+
+
+def test_dln_managed_shares_are_measured_from_the_classified_rows(dln):
     inputs, _, allocation = dln
-    if "management" in inputs.interventions.columns:
-        pytest.skip("the library classifies case and condition management")
-    rows = allocation.progress[allocation.progress["measure"].str.endswith("_managed")]
-    assert len(rows) == 2 and rows["share_of_way"].isna().all()
-    assert rows["in_words"].str.startswith("Not measured").all()
+    case = set(inputs.interventions.index[inputs.interventions["management"] == "case"])
+    assert case == {"proactive_frailty_bundle", "eol_register_acp", "eol_shared_care_record"}
+    rows = allocation.progress.set_index("measure")
+    detail = allocation.detail
+    final = detail[(detail["year"] == "2030/31") & detail["intervention_id"].isin(case)]
+    assert rows.at["case_managed", "achieved"] == pytest.approx(final["people_reached"].sum())
+    assert 0 < rows.at["case_managed", "achieved_low"] <= rows.at["case_managed", "achieved"]
+    assert not rows.at["condition_managed", "reachable"]  # 20% is beyond the library
 
 
 def test_aims_round_trip_through_dataclasses():
