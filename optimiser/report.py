@@ -542,6 +542,8 @@ def _strategy_sheets(wb: Workbook, allocation: Allocation) -> None:
                        widths={"icb_name": 40})
     offer = strategy.enhanced_offer_value(allocation)
     if len(offer):
+        names = allocation.inputs.priorities.get("name", pd.Series(dtype=str))
+        offer.insert(3, "priority_name", offer["priority_id"].map(names).fillna(""))
         wb.text(sheet, last + 2, 0, "What offering each enhanced intervention outside its "
                 "flagged PCNs would be worth: the reduced cost of its first tranche, net of "
                 "what the money and staff buy now (a small change; re-solve the "

@@ -17,7 +17,7 @@ from . import equity
 from .formulation import Layout, discount, outcome_value_per_person
 from .inputs import ModelInputs
 from .lp import LinearProgram
-from .schemas import OUTCOMES
+from .schemas import OUTCOME_LABELS, OUTCOMES
 from .solve import Solution
 
 __version__ = "0.1.0"
@@ -388,8 +388,10 @@ class Allocation:
             return (f"The ring-fence {side} ({what}) changes weighted outcome by {money(price)} "
                     "per £1 moved.")
         if name == "activity_target":
-            return (f"The activity target ({what}) costs {money(-price)} of weighted outcome "
-                    "per extra unit of activity avoided.")
+            year, outcome, scope = what.split(", ")
+            where = "" if scope == "all" else f" in {self.scope_name(scope)}"
+            return (f"The target for {OUTCOME_LABELS.get(outcome, outcome)}{where} in {year} "
+                    f"costs {money(-price)} of weighted outcome per extra one avoided.")
         return ""
 
     def scope_name(self, code: str) -> str:

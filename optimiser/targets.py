@@ -116,9 +116,12 @@ def _activity_row(allocation: Allocation, kind: str, target: ActivityTarget) -> 
     aim = (f"the {target.change_from_baseline:+.0%} {'ambition' if kind == 'aim' else 'target'}"
            .replace("-", "\u2212") if target.change_from_baseline is not None
            else f"the {'aim' if kind == 'aim' else 'target'} of {needed:,.0f}")
+    plan = (f"The plan avoids {achieved:,.0f} of the {needed:,.0f} {unit} {aim} needs in "
+            f"{target.year}: {_way(share)}." if achieved < needed else
+            f"The plan avoids {achieved:,.0f} {unit} in {target.year} against the "
+            f"{needed:,.0f} {aim} needs: {_way(share)}.")
     words = (f"Modelled baseline {baseline:,.0f} {unit} a year in {where}. " if baseline > 0
-             else "") + (f"The plan avoids {achieved:,.0f} of the {needed:,.0f} {unit} {aim} "
-                         f"needs in {target.year}: {_way(share)}.")
+             else "") + plan
     library = _library_words(inputs, target, per_iv, needed, baseline, unit)
     return {"kind": kind, "ambition": target.label(), "source": target.source, "scope": where,
             "year": target.year, "measure": target.outcome, "baseline": baseline,

@@ -123,7 +123,7 @@ COLUMNS: dict[str, tuple[str, str]] = {  # column -> (label, format)
     "unflagged_share": ("Share of enhanced-tier spend in PCNs not flagged", "share"),
     "enhanced_interventions_funded": ("Enhanced interventions funded", "count"),
     "enhanced_interventions": ("Enhanced interventions in the library", "count"),
-    "intervention": ("Intervention", "text"),
+    "intervention": ("Intervention name", "text"),
     "unflagged_pcns": ("PCNs not flagged (not offered)", "count"),
     "pcns_worth_offering": ("PCNs where offering it would add value", "count"),
     "best_value_per_person_gbp": ("Most it would add per person reached (£, discounted)",
