@@ -399,8 +399,8 @@ def _strategy_block(wb, sheet, row, allocation: Allocation, head: dict) -> int:
         ("Weighted outcome, undiscounted", head["weighted_value_gbp"], "gbp",
          f"{_years(inputs)}; the objective is this, discounted."),
         ("Health part (QALYs)", head["health_value_gbp"], "gbp",
-         f"QALYs gained x £{p.qaly_gbp:,.0f} x priority and equity weights: lifetime health, "
-         "not cash."),
+         f"QALYs gained x £{p.qaly_gbp:,.0f} x priority and equity weights: health gained "
+         "(many QALYs over a lifetime), not cash."),
         ("Cash-releasing part (activity avoided)", head["cash_value_gbp"], "gbp",
          "Activity avoided x its £ value x priority and equity weights."),
         ("Cash released by avoided activity", head["cash_released_gbp"], "gbp",
@@ -532,7 +532,10 @@ def _strategy_sheets(wb: Workbook, allocation: Allocation) -> None:
     wb.text(sheet, 0, 0, "Progress against the strategy's targets and aims: modelled baseline "
             "a year, what the ambition needs, what the plan achieves in the year, and the most "
             "the intervention library could achieve at any budget", wb.bold)
-    wb.table(sheet, 2, allocation.progress, freeze_cols=2,
+    progress = allocation.progress.copy()
+    progress["measure"] = [OUTCOME_LABELS.get(m) or f"people {m.replace('_', '-')}"
+                           for m in progress["measure"]]
+    wb.table(sheet, 2, progress, freeze_cols=2,
              widths={"ambition": 30, "source": 40, "in_words": 80, "library": 80, "scope": 24})
 
     sheet = wb.sheet("Enhanced support")

@@ -167,8 +167,10 @@ def _library_words(inputs: ModelInputs, target: ActivityTarget, per_iv: pd.Serie
     return (f"Even {how} avoids at most {ceiling:,.0f} {unit} in {target.year}{of_base}: "
             f"no budget reaches this ambition. The most from any service: "
             + "; ".join(parts) + f". The ambition needs {needed / ceiling:,.1f} times what "
-            f"all {len(top)} such services could do at full reach: the library has no "
-            f"service (or no effect) large enough.")
+            + {1: "the one such service", 2: "both such services"}.get(
+                len(top), f"all {len(top)} such services")
+            + " could do at full reach: the library has no service (or no effect) large "
+            "enough.")
 
 
 def _managed_row(allocation: Allocation, kind: str, aim: ManagedShareAim) -> dict:
