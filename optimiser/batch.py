@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import io, report
+from . import io, report, strategy_sheets
 from .errors import InputError, Problem, Problems
 from .inputs import (
     list_scenarios,
@@ -255,7 +255,7 @@ def run_job(job: Job) -> JobResult:
             result.manifest["checks_passed"] = checks.ok
             result.manifest["checks_failed"] = [str(c) for c in checks.failures()]
         if allocation.status == "optimal":
-            result.manifest["strategy"] = report.strategy_record(allocation)
+            result.manifest["strategy"] = strategy_sheets.record(allocation)
     except Exception as err:  # noqa: BLE001 - one failing job must not stop the batch
         result = failed(job, err)
     result.seconds = time.perf_counter() - start

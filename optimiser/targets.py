@@ -87,7 +87,8 @@ def progress(allocation: Allocation) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(PROGRESS_COLUMNS))
 
 
-def _scope_name(inputs: ModelInputs, target: ActivityTarget) -> str:
+def scope_name(inputs: ModelInputs, target: ActivityTarget) -> str:
+    """The words for a target's scope: the place's or ICB's name, or the model's PCNs."""
     pcns = inputs.pcns
     if target.place:
         return str(pcns.loc[pcns["place_code"] == target.place, "place_name"].iloc[0])
@@ -112,7 +113,7 @@ def _activity_row(allocation: Allocation, kind: str, target: ActivityTarget) -> 
     ceiling = float(per_iv.sum())
     share = achieved / needed if needed > 0 else np.nan
     change = -achieved / baseline if baseline > 0 else np.nan
-    where = _scope_name(inputs, target)
+    where = scope_name(inputs, target)
     aim = (f"the {target.change_from_baseline:+.0%} {'ambition' if kind == 'aim' else 'target'}"
            .replace("-", "\u2212") if target.change_from_baseline is not None
            else f"the {'aim' if kind == 'aim' else 'target'} of {needed:,.0f}")

@@ -73,6 +73,24 @@ def test_a_change_from_baseline_in_a_place_needs_that_share_of_its_baseline():
     assert progress["change_achieved"] == pytest.approx(-0.1)
 
 
+def test_a_target_by_place_is_stated_in_words_in_the_workbook():
+    from openpyxl import load_workbook
+
+    from optimiser.report import summary_workbook
+
+    ivs = [intervention_row("b", "frailty", "core", 10, 0.0, **nel(0.5))]
+    target = ActivityTarget("nel_avoided", "2026/27", place="XQ", change_from_baseline=-0.1,
+                            source="board paper")
+    allocation = solved(toy_inputs(two_places(), ivs, budget_gbp=(10_000.0,),
+                                   activity_targets=(target,)))
+    book = load_workbook(BytesIO(summary_workbook(allocation)))
+    rows = [[c.value for c in row[:3]] for row in book["Summary"].iter_rows()]
+    assert ["Activity target", "emergency admissions \u221210% in 2026/27: at least 300 a year "
+            "in X second place", "board paper"] in rows
+    progress = [r for r in rows if str(r[0]).startswith("emergency admissions \u221210%")][0]
+    assert progress[0] == "emergency admissions \u221210% by 2026/27, target (a rule)\nboard paper"
+
+
 def test_the_verifier_reads_the_baseline_itself_and_catches_a_shortfall():
     ivs = [intervention_row("b", "frailty", "core", 10, 0.0, **nel(0.5))]
     # 400 needed; £8,000 reaches 800 people, who avoid exactly 400
