@@ -61,7 +61,7 @@ FIGURE_COLUMNS = (
     "health_share", "enhanced_spend_gbp", "unflagged_share", "enhanced_interventions_funded",
     "enhanced_interventions", "higher_need_below_median_pcns",
 )
-TARGET_COLUMN = re.compile(r"(target|aim)\d+_")  # per target and aim: report.strategy_figures
+TARGET_COLUMN = re.compile(r"(target|aim)\d+_")  # per target and aim: strategy_sheets.figures
 
 
 @dataclass(frozen=True)

@@ -613,7 +613,11 @@ def _check_targets(policy: Policy, pcns: pd.DataFrame, problems: Problems) -> No
             continue
         if target.change_from_baseline is None:
             continue
-        column = BASELINE_COLUMNS[target.outcome]
+        column = BASELINE_COLUMNS.get(target.outcome)
+        if column is None:
+            problems.add(where, f"{what}: {target.outcome} has no baseline to change from",
+                         "Give a 'minimum' a year instead")
+            continue
         values = pcns.loc[target_scope(pcns, target), column] if column in pcns.columns else None
         if values is None or values.isna().any():
             problems.add(where, f"{what}: a change from baseline needs the PCNs' baseline "
