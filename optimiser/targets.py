@@ -94,8 +94,12 @@ def scope_name(inputs: ModelInputs, target: ActivityTarget) -> str:
         return str(pcns.loc[pcns["place_code"] == target.place, "place_name"].iloc[0])
     if target.icb:
         return str(pcns.loc[pcns["icb_code"] == target.icb, "icb_name"].iloc[0])
-    icbs = pcns["icb_code"].nunique()
-    return f"the model's {len(pcns)} PCNs" + (f" in {icbs} ICBs" if icbs > 1 else "")
+    return _whole_model(inputs)
+
+
+def _whole_model(inputs: ModelInputs) -> str:
+    icbs = inputs.pcns["icb_code"].nunique()
+    return f"the model's {len(inputs.pcns)} PCNs" + (f" in {icbs} ICBs" if icbs > 1 else "")
 
 
 def _activity_row(allocation: Allocation, kind: str, target: ActivityTarget) -> dict:
@@ -181,7 +185,7 @@ def _managed_row(allocation: Allocation, kind: str, aim: ManagedShareAim) -> dic
     what = f"people {aim.managed}-managed"
     iv = inputs.interventions
     row = {"kind": kind, "ambition": aim.label(), "source": aim.source,
-           "scope": "the model's PCNs", "year": aim.year, "measure": f"{aim.managed}_managed",
+           "scope": _whole_model(inputs), "year": aim.year, "measure": f"{aim.managed}_managed",
            "baseline": population, "change_from_baseline": np.nan, "needed": needed}
     if "management" not in iv.columns or not (iv["management"] == aim.managed).any():
         why = ("no intervention in the library is classed as "

@@ -140,6 +140,8 @@ COLUMNS: dict[str, tuple[str, str]] = {  # column -> (label, format)
     "lowest": ("Lowest", "dec2"),
     "gap": ("Highest - lowest", "dec2"),
     "icb_median_gbp": ("ICB median spend per head (£)", "gbp2"),
+    "higher_need_below_median_pcns": ("Higher-need PCNs below their ICB's median £ per head",
+                                      "count"),
     "reason": ("Why the optimiser keeps money away (shadow prices and reduced costs)", "text"),
 }
 for _q in range(1, 6):
