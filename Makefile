@@ -17,10 +17,17 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed
 	$(PY) -m streamlit run app.py
 
-# The browser tests drive Debian's Chromium; install it when missing (CI runs as root).
+# The browser tests drive Debian's Chromium and the scenario store is tested on a throwaway
+# PostgreSQL server: install either when missing (CI runs as root, with no standard input).
 test: $(VENV)/.installed
-	command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
-		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium) || true
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing \
+			</dev/null) || true; \
+	fi
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed

@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from optimiser.errors import InputError
-from optimiser.ui import charts, controls, files, scenarios, state, sure, views
+from optimiser.ui import auth, charts, controls, files, scenarios, state, sure, views
 
 APP_DIR = Path(__file__).resolve().parent
 TABS = ("Allocation by PCN", "Equity at a glance", "PCN x priority", "Map", "Frontier",
@@ -20,12 +20,18 @@ TABS = ("Allocation by PCN", "Equity at a glance", "PCN x priority", "Map", "Fro
 
 def main() -> None:
     views.page_style()
+    user = auth.gate()  # nothing below is drawn until someone is signed in (auth.py)
+    if user is None:
+        return
+    with st.sidebar:
+        auth.account(user)
     try:
         app = state.start(APP_DIR)
         base = state.base_model(app)
     except InputError as err:
         views.cannot_start(err)
         return
+    state.settle(base)  # a relaxation asked for, before the widgets show the settings
     controls.prepare(app, base)
     views.title(app, base)
     views.flashes()

@@ -4,7 +4,7 @@ Data flows one way: files -> `load_model` (validated `ModelInputs`) -> `formulat
 -> `Solver` (HiGHS) -> `Allocation` (tables) -> app, command line or reports.
 """
 
-from .api import allocate
+from .api import allocate, solve_options
 from .checks import verify
 from .errors import InputError, Problem
 from .explain import explain_infeasible
@@ -17,6 +17,6 @@ from .solve import Solution, SolveOptions, Solver, solve
 __all__ = [
     "Allocation", "InputError", "ModelInputs", "Policy", "Problem", "Solution", "SolveOptions",
     "Solver", "allocate", "explain_infeasible", "formulate", "list_scenarios", "load_model",
-    "solve", "verify",
+    "solve", "solve_options", "verify",
 ]
 __version__ = "0.1.0"

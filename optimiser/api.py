@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
-from .explain import explain_infeasible
+import dataclasses
+
+from .explain import explain_infeasible, explain_stop
 from .inputs import ModelInputs
 from .results import Allocation
 from .solve import SolveOptions, Solver
 
 
+def solve_options(inputs: ModelInputs, time_limit: float | None = None,
+                  base: SolveOptions | None = None) -> SolveOptions:
+    """The options a solve of these inputs uses. The time limit, in seconds: `time_limit`
+    when given (the command line's --time-limit, or the app's interactive limit), else the
+    model file's `[solver] time_limit`, else `SolveOptions`' default."""
+    base = base or SolveOptions()
+    limit = time_limit if time_limit is not None else inputs.policy.time_limit
+    return base if limit is None else dataclasses.replace(base, time_limit=float(limit))
+
+
 def allocate(inputs: ModelInputs, options: SolveOptions | None = None,
              solver: Solver | None = None) -> tuple[Solver, Allocation]:
-    """Solve (warm when given a solver) and return the allocation, explained when infeasible."""
+    """Solve (warm when given a solver) and return the allocation; when there is no optimum,
+    its explanation (why it is infeasible, or that the time limit ran out)."""
     if solver is None:
-        solver = Solver(inputs, options)
+        solver = Solver(inputs, options or solve_options(inputs))
     else:
         solver.update(inputs)
     solution = solver.solve()
     explanation = None
     if solution.status == "infeasible":
         explanation = explain_infeasible(solver.inputs, solver.lp, solver.options)
+    elif not solution.optimal:
+        explanation = explain_stop(solution, solver.options)
     return solver, Allocation(solver.inputs, solver.lp, solution, explanation=explanation)

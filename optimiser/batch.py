@@ -9,9 +9,13 @@ the worker) is recorded and the others carry on.
 
 Output layout (OUT is --out):
 
-    OUT/comparison.csv, OUT/comparison.xlsx         one row per job
-    OUT/<scenario>/allocation.csv, summary.xlsx, run.json       the model's own ICBs
-    OUT/<scenario>/<ICB>/allocation.csv, summary.xlsx, run.json with --icb CODE or --icb all
+    OUT/batch.json                                  the batch: running, complete or stopped
+    OUT/comparison.csv, OUT/comparison.xlsx         one row per job (a complete batch only)
+    OUT/<scenario>/allocation.csv, summary.xlsx, run.json, timings.json   the model's ICBs
+    OUT/<scenario>/<ICB>/...                        the same, with --icb CODE or --icb all
+
+Two runs of the same inputs write byte-identical files, timings.json (and batch.json's
+`seconds`) apart: nothing else depends on the clock.
 """
 
 from __future__ import annotations
@@ -42,9 +46,13 @@ from .inputs import (
     read_tables,
 )
 from .policy import merge_scenario
+from .processes import process_pool, stop_workers
 from .results import __version__, money
 
-FILES = ("allocation.csv", "summary.xlsx", "run.json")
+FILES = ("allocation.csv", "summary.xlsx", "run.json", "timings.json")
+RECORD = "batch.json"
+COMPARISON_FILES = ("comparison.csv", "comparison.xlsx")
+TIMING_KEYS = ("build_seconds", "solve_seconds")  # run.json leaves these to timings.json
 DIFF_COLUMNS = ("objective_gbp", "spend_gbp", "people_reached", "qaly", "nel_avoided",
                 "ed_avoided", "bed_days_avoided", "op_avoided", "spend_per_head_q1_q5_ratio",
                 "higher_need_to_universal_ratio", "spend_per_head_concentration_index")
@@ -73,6 +81,7 @@ class Job:
     icbs: tuple[str, ...] | None  # None: the ICBs the model file names
     source: str  # the data folder or workbook the model reads (read once per worker)
     folder: str  # output folder, relative to --out
+    time_limit: float | None = None  # seconds per solve (None: the model file's, or 600)
 
     @property
     def label(self) -> str:
@@ -105,7 +114,7 @@ class JobResult:
 # ---- planning and checking every input before any solve ---------------------------------------
 
 def plan(model: str | Path, scenarios: list[str] | None = None, all_scenarios: bool = False,
-         icbs: list[str] | None = None) -> list[Job]:
+         icbs: list[str] | None = None, time_limit: float | None = None) -> list[Job]:
     """The jobs a command asks for, every input checked; raises one InputError listing all."""
     path = Path(model).resolve()
     names = list_scenarios(path) if all_scenarios else list(dict.fromkeys(scenarios or ["base"]))
@@ -128,7 +137,7 @@ def plan(model: str | Path, scenarios: list[str] | None = None, all_scenarios: b
                 _collect(problems, name, err, list(selection or []))
                 continue
             sub = f"{folder}/{safe_name(selection[0])}" if selection else folder
-            jobs.append(Job(str(path), name, selection, str(source), sub))
+            jobs.append(Job(str(path), name, selection, str(source), sub, time_limit))
     if problems:
         raise InputError([_with_context(p, name, where) for (name, _), (p, where)
                           in problems.items()])
@@ -221,14 +230,14 @@ def tables_for(source: str) -> dict[str, pd.DataFrame]:
 
 def run_job(job: Job) -> JobResult:
     """Load, solve, verify and render one job. Never raises: a failure becomes status 'error'."""
-    from .api import allocate
+    from .api import allocate, solve_options
     from .checks import verify
 
     start = time.perf_counter()
     try:
         inputs = load_model(job.model, job.scenario, list(job.icbs) if job.icbs else None,
                             tables=tables_for(job.source))
-        _, allocation = allocate(inputs)
+        _, allocation = allocate(inputs, solve_options(inputs, job.time_limit))
         result = JobResult(job, allocation.status, allocation.objective,
                            icbs=" ".join(sorted(inputs.pcns["icb_code"].unique())),
                            icb_names="; ".join(inputs.pcns.drop_duplicates("icb_code")
@@ -287,18 +296,10 @@ class LocalRunner:
         """Submit every job now; iterate (index, result) as they finish."""
         if self.workers <= 1 or len(jobs) <= 1:
             return ((i, run_job(job)) for i, job in enumerate(jobs))
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        # Workers fork from a clean server process that has already imported the optimiser
-        # (fast to start, and safe: no threads of this process are copied into them).
-        if "forkserver" in multiprocessing.get_all_start_methods():
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["optimiser.batch", "optimiser.api",
-                                            "optimiser.checks", "xlsxwriter"])
-        else:
-            context = multiprocessing.get_context("spawn")
-        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        # workers that end with this process, started from a server that has already
+        # imported the optimiser (processes.py)
+        self.pool = process_pool(self.workers, ["optimiser.batch", "optimiser.api",
+                                                "optimiser.checks", "xlsxwriter"])
         futures = {self.pool.submit(run_job, job): i for i, job in enumerate(jobs)}
         return self._collect(futures, jobs)
 
@@ -316,6 +317,10 @@ class LocalRunner:
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
+
+    def abort(self) -> None:
+        """End the workers now, abandoning the runs they hold (Ctrl-C, SIGTERM)."""
+        stop_workers(self.pool)
 
 
 class DaskRunner:
@@ -340,6 +345,7 @@ class DaskRunner:
 
     def start(self, jobs: list[Job]) -> Iterator[tuple[int, JobResult]]:
         futures = self.client.map(run_job, jobs, pure=False)
+        self.futures = futures
         index = {f.key: i for i, f in enumerate(futures)}
         return self._collect(futures, index, jobs)
 
@@ -355,6 +361,14 @@ class DaskRunner:
 
     def close(self) -> None:
         self.client.close()
+
+    def abort(self) -> None:
+        """Cancel the runs not yet finished and leave the cluster (Ctrl-C, SIGTERM)."""
+        try:
+            self.client.cancel(getattr(self, "futures", []), force=True)
+            self.client.close(timeout=5)
+        except Exception:  # noqa: BLE001 - stopping must not fail on a lost cluster
+            pass
 
 
 def make_runner(executor: str, workers: int | None, scheduler: str | None, jobs: int):
@@ -386,11 +400,67 @@ class BatchReport:
         return self.comparison_written and all(r.optimal for r in self.results)
 
 
-def run(jobs: list[Job], out: Path, runner, echo=print) -> BatchReport:
+class Record:
+    """OUT/batch.json: what the batch is and how far it got, rewritten (whole) as it goes.
+
+    `status` is "running" from before the first solve, "complete" once the comparison is
+    written and "stopped" when Ctrl-C or SIGTERM ended it; a batch killed outright (kill -9,
+    a power cut) is left saying "running", never "complete". Each run's status is "pending"
+    until its files are written.
+    """
+
+    def __init__(self, out: Path, jobs: list[Job]):
+        self.out, self.jobs = out, jobs
+        self.runs = [{"run": job.label, "folder": job.folder, "status": "pending"}
+                     for job in jobs]
+        self.status, self.extra = "running", {}
+        self.error: OSError | None = None  # the last write that failed (a full disk)
+
+    @property
+    def written(self) -> int:
+        return sum(run["status"] != "pending" for run in self.runs)
+
+    def write(self) -> None:
+        record = {"status": self.status, "model_file": self.jobs[0].model if self.jobs else "",
+                  "runs_written": self.written, "runs": self.runs, **self.extra}
+        try:
+            io.write_atomic(self.out / RECORD, json.dumps(record, indent=2, ensure_ascii=False)
+                            .encode() + b"\n")
+            self.error = None
+        except OSError as err:  # the batch goes on; it cannot end "complete" (exit code 2)
+            self.error = err
+
+    def start(self) -> None:
+        """Before the first solve: this batch is running, and an earlier batch's comparison
+        (which would describe other folders) is removed."""
+        self.write()
+        for name in COMPARISON_FILES:
+            (self.out / name).unlink(missing_ok=True)
+
+    def finished(self, i: int, status: str) -> None:
+        self.runs[i]["status"] = status
+        self.write()
+
+    def stopped(self, number: int) -> None:
+        """Ctrl-C or SIGTERM: say so, and clear any temporary file a write left behind."""
+        import signal
+
+        self.status = "stopped"
+        self.extra = {"stopped_by": "Ctrl-C (SIGINT)" if number == signal.SIGINT
+                      else signal.Signals(number).name}
+        self.write()
+        for stray in self.out.rglob(".*.tmp"):
+            stray.unlink(missing_ok=True)
+
+
+def run(jobs: list[Job], out: Path, runner, echo=print, record: Record | None = None
+        ) -> BatchReport:
     """Run every job, write each one's files as it finishes, then the comparison."""
     from tqdm import tqdm
 
     start = time.perf_counter()
+    record = record or Record(out, jobs)
+    record.start()
     results: list[JobResult | None] = [None] * len(jobs)
     finished = runner.start(jobs)  # every job is submitted before the progress bar starts
     bar = tqdm(total=len(jobs), file=sys.stderr, unit="run", desc="Solving",
@@ -407,6 +477,7 @@ def run(jobs: list[Job], out: Path, runner, echo=print) -> BatchReport:
         for done, (i, result) in enumerate(finished, start=1):
             write_job(out, result)
             results[i] = result
+            record.finished(i, result.status)
             say(f"[{done:>{width}}/{len(jobs)}] {describe(result)} -> "
                 f"{out / result.job.folder}")
             if not result.optimal:
@@ -424,7 +495,12 @@ def run(jobs: list[Job], out: Path, runner, echo=print) -> BatchReport:
         io.write_atomic(out / "comparison.csv", io.csv_bytes(table))
         io.write_atomic(out / "comparison.xlsx", report.comparison_workbook(
             table, name or Path(jobs[0].model).stem, reference_scenario(jobs)))
+        record.status = "complete"
+        record.write()
         where = f"Comparison: {out / 'comparison.xlsx'} and comparison.csv"
+        if record.error is not None:
+            outcome.comparison_written = False
+            where += f"; {RECORD.upper()} COULD NOT BE WRITTEN: {record.error}"
     except OSError as err:
         outcome.comparison_written = False
         where = f"THE COMPARISON COULD NOT BE WRITTEN: {err}"
@@ -447,12 +523,17 @@ def describe(result: JobResult) -> str:
 
 
 def write_job(out: Path, result: JobResult) -> None:
-    """Write one job's files whole; a file this run did not produce is removed, not left stale."""
+    """Write one job's files whole; a file this run did not produce is removed, not left stale.
+
+    run.json holds nothing that depends on the clock (two runs of the same inputs give the
+    same bytes); the times are in timings.json.
+    """
     folder = out / result.job.folder
-    manifest = dict(result.manifest)
+    manifest = {k: v for k, v in result.manifest.items() if k not in TIMING_KEYS}
+    timings = {"wall_seconds": round(result.seconds, 3),
+               **{k: result.manifest[k] for k in TIMING_KEYS if k in result.manifest}}
     manifest.update({
-        "run": result.job.label, "folder": result.job.folder,
-        "model_file": result.job.model, "wall_seconds": round(result.seconds, 3),
+        "run": result.job.label, "folder": result.job.folder, "model_file": result.job.model,
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in result.files.items()},
     })
     if not result.optimal:
@@ -461,15 +542,19 @@ def write_job(out: Path, result: JobResult) -> None:
     try:
         for name, data in result.files.items():
             io.write_atomic(folder / name, data)
-        io.write_atomic(folder / "run.json", json.dumps(
-            manifest, indent=2, default=str, allow_nan=False, ensure_ascii=False).encode()
-            + b"\n")
+        io.write_atomic(folder / "timings.json", _json(timings))
+        io.write_atomic(folder / "run.json", _json(manifest))
         for name in FILES:
-            if name != "run.json" and name not in result.files:
+            if name not in ("run.json", "timings.json") and name not in result.files:
                 (folder / name).unlink(missing_ok=True)
     except (OSError, ValueError) as err:
         result.status = "error"
         result.explanation = f"the files could not be written: {err}"
+
+
+def _json(record: dict) -> bytes:
+    return json.dumps(record, indent=2, default=str, allow_nan=False,
+                      ensure_ascii=False).encode() + b"\n"
 
 
 def reference_scenario(jobs: list[Job]) -> str:

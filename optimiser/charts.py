@@ -45,7 +45,8 @@ def _png(figure) -> bytes:
 
 
 def _html(figure) -> str:
-    return figure.to_html(include_plotlyjs=True, full_html=True)
+    # a fixed element id (plotly draws a random one) keeps a rerun's file byte-identical
+    return figure.to_html(include_plotlyjs=True, full_html=True, div_id="chart")
 
 
 def _short(text: str, most: int = 58) -> str:

@@ -120,7 +120,8 @@ def verify(detail: pd.DataFrame, inputs: ModelInputs,
     if policy.on("budget_limit"):
         budget = pd.Series(inputs.budget_gbp, index=years)
         if policy.on("invest_to_save") and policy.invest_to_save_share > 0:
-            cash = sum(g[o] * inputs.unit_cost_gbp[o] for o in OUTCOMES[1:])
+            # cash released as the model file values it: the objective's £ per unit
+            cash = sum(g[o] * float(inputs.outcome_weight_gbp[o]) for o in OUTCOMES[1:])
             cash_year = cash.groupby(level="year").sum().reindex(years).shift(1).fillna(0.0)
             budget = budget + policy.invest_to_save_share * cash_year
         checks.append(_check("budget_limit: spend within each year's budget", spend_year, budget))

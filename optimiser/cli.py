@@ -1,20 +1,34 @@
 """Command-line verbs: python -m optimiser VERB MODEL ...
 
-Exit codes: 0 all optimal (or valid), 1 bad input, 2 some scenario not optimal.
-No traceback reaches a user: input problems are listed, solver outcomes are reported.
+Exit codes: 0 all optimal (or valid), 1 bad input, 2 some scenario not optimal, 130 or 143
+stopped by Ctrl-C or SIGTERM (128 + the signal). No traceback reaches a user: input problems
+are listed, solver outcomes are reported. Every flag is checked (finite, in its range, with
+the bound stated) and every destination is checked before anything is solved.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
+import tempfile
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, Problem
 from .inputs import ModelInputs, list_scenarios, load_model
+from .policy import MAX_TIME_LIMIT_SECONDS, is_finite_number
+from .processes import StopOnSignal
 from .results import money
 
 EXIT_OK, EXIT_INPUT, EXIT_NOT_OPTIMAL = 0, 1, 2
+EXIT_STOPPED = 128 + 2  # Ctrl-C (SIGINT), as a shell expects
+# Bounds on what a command line may ask for, so that no request exhausts the machine
+MAX_POINTS = 1_001  # frontier points: the dial in steps of 0.001
+MAX_DRAWS = 10_000  # uncertainty draws: each keeps its spend per PCN and priority
+MAX_WORKERS = 64  # local processes
+MAX_SEED = 2**32 - 1
+MAX_UPLIFT = 100.0  # the model file's bound on equity.enhanced_uplift
 
 
 def summarise(inputs: ModelInputs) -> str:
@@ -48,11 +62,20 @@ def summarise(inputs: ModelInputs) -> str:
 
 
 def cmd_validate(args) -> int:
-    scenarios = args.scenario or [None]
-    for scenario in scenarios:
-        inputs = load_model(args.model, scenario)
+    """Every scenario asked for is checked; the problems of all of them are listed at once."""
+    problems: list[Problem] = []
+    for scenario in args.scenario or [None]:
+        try:
+            inputs = load_model(args.model, scenario)
+        except InputError as err:
+            where = f" (scenario '{scenario}')" if scenario else ""
+            problems += [Problem(p.where + where, p.message, p.fix, p.row, p.column, p.value)
+                         for p in err.problems]
+            continue
         print(summarise(inputs))
         print("Valid.")
+    if problems:
+        raise InputError(problems)
     return EXIT_OK
 
 
@@ -62,18 +85,95 @@ def cmd_scenarios(args) -> int:
     return EXIT_OK
 
 
-def prepare_out(out: Path, force: bool) -> None:
-    """Refuse to overwrite an existing output folder unless --force."""
+def output_problems(out: Path, kind: str = "folder") -> list[Problem]:
+    """Can the results be written at `out` (a folder, or for `export` a file)? One problem,
+    in words, if not; checked before anything is solved."""
+    flag = "--out"
+    if kind == "file":
+        if out.is_dir():
+            return [Problem(flag, f"{out} is a folder, not a file", "Name a file, e.g. "
+                            f"{out / 'model.mps'}")]
+        folder = out.parent
+        if not folder.exists():
+            return [Problem(flag, f"the folder {folder} does not exist",
+                            "Create it first, or choose a file in an existing folder")]
+    else:
+        if out.exists() and not out.is_dir():
+            return [Problem(flag, f"{out} is a file, not a folder", "Give a folder for the "
+                            "results")]
+        folder = out
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return [Problem(flag, f"{existing} is a file, so no folder can be made below it",
+                        "Choose a folder that is not inside a file's name")]
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return [Problem(flag, f"the folder {existing} cannot be written to",
+                        "Choose a folder you may write to")]
+    return []
+
+
+def prepare_out(out: Path, force: bool, stale: tuple[str, ...] = ()) -> None:
+    """Make the output folder and prove it can be written, before anything is solved; refuse
+    an existing folder with files in it unless --force, and with --force remove the earlier
+    run's files of the names in `stale`, so none is left beside new ones."""
+    wrong = output_problems(out)
+    if wrong:
+        raise InputError(wrong)
     if out.exists() and any(out.iterdir()) and not force:
-        raise InputError([_problem(str(out), "the output folder already has files in it",
-                                   "Choose a new folder with --out, or add --force to "
-                                   "replace the files")])
-    out.mkdir(parents=True, exist_ok=True)
+        raise InputError([Problem(str(out), "the output folder already has files in it",
+                                  "Choose a new folder with --out, or add --force to replace "
+                                  "the files")])
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-test.", dir=out)
+        os.close(fd)
+        os.unlink(probe)
+        for name in stale:
+            (out / name).unlink(missing_ok=True)
+    except OSError as err:
+        raise InputError([Problem("--out", f"the folder {out} cannot be written to "
+                                  f"({err.strerror or err})", "Choose a folder you may write "
+                                  "to")]) from None
 
 
-def _problem(where, message, fix):
-    from .errors import Problem
-    return Problem(where, message, fix)
+def _number_problems(args) -> list[Problem]:
+    """Every number a verb reads from its command line: finite and within its bound."""
+    wrong = []
+
+    def check(flag: str, value, low, high, words: str, example: str) -> None:
+        if value is None:
+            return
+        if not is_finite_number(value) or not low <= value <= high:
+            wrong.append(Problem(flag, f"the value must be {words}", example, value=value))
+
+    check("--points", getattr(args, "points", None), 2, MAX_POINTS,
+          f"a whole number from 2 to {MAX_POINTS:,}", "e.g. --points 25")
+    check("--uplift", getattr(args, "uplift", None), 0.0, MAX_UPLIFT,
+          f"a number from 0 to {MAX_UPLIFT:g} (a share above the others' average)",
+          "e.g. --uplift 0.5 for 50% more per eligible person")
+    check("--draws", getattr(args, "draws", None), 1, MAX_DRAWS,
+          f"a whole number from 1 to {MAX_DRAWS:,}", "e.g. --draws 1000")
+    check("--seed", getattr(args, "seed", None), 0, MAX_SEED,
+          f"a whole number from 0 to {MAX_SEED:,}", "e.g. --seed 0")
+    check("--workers", getattr(args, "workers", None), 1, MAX_WORKERS,
+          f"a whole number from 1 to {MAX_WORKERS}", "e.g. --workers 2")
+    check("--time-limit", getattr(args, "time_limit", None), 1e-3, MAX_TIME_LIMIT_SECONDS,
+          f"a number of seconds from 0.001 to {MAX_TIME_LIMIT_SECONDS:,.0f} (a week)",
+          "e.g. --time-limit 600")
+    return wrong
+
+
+def _load(args, problems: list[Problem]) -> ModelInputs:
+    """The model, with the command line's problems listed beside the model's, all at once."""
+    try:
+        inputs = load_model(args.model, args.scenario)
+    except InputError as err:
+        raise InputError([*problems, *err.problems]) from None
+    if problems:
+        raise InputError(problems)
+    return inputs
 
 
 def cmd_run(args) -> int:
@@ -81,28 +181,49 @@ def cmd_run(args) -> int:
     from . import batch
 
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise InputError([_problem(str(out), "--out names a file, not a folder",
-                                   "Give a folder for the results")])
-    jobs = batch.plan(args.model, args.scenario, args.all_scenarios, args.icb)  # all checked
+    wrong = _number_problems(args) + output_problems(out)
+    try:
+        jobs = batch.plan(args.model, args.scenario, args.all_scenarios, args.icb,
+                          time_limit=args.time_limit)  # every input checked
+    except InputError as err:
+        raise InputError([*wrong, *err.problems]) from None
+    if wrong:
+        raise InputError(wrong)
     runner = batch.make_runner(args.executor, args.workers, args.scheduler, len(jobs))
     try:
         prepare_out(out, args.force)
     except InputError:
         runner.close()
         raise
-    return EXIT_OK if batch.run(jobs, out, runner).ok else EXIT_NOT_OPTIMAL
+    record = batch.Record(out, jobs)
+
+    def stop(number: int) -> None:
+        runner.abort()
+        record.stopped(number)
+        print(f"{record.written} of {len(jobs)} runs were written; {out / batch.RECORD} marks "
+              "the batch stopped, and no comparison was written.", flush=True)
+
+    with StopOnSignal(stop):
+        report = batch.run(jobs, out, runner, record=record)
+    return EXIT_OK if report.ok else EXIT_NOT_OPTIMAL
 
 
 def cmd_export(args) -> int:
+    from . import io
     from .solve import Solver
 
-    inputs = load_model(args.model, args.scenario)
     out = Path(args.out)
+    wrong = output_problems(out, kind="file")
     if out.suffix not in (".mps", ".lp"):
-        raise InputError([_problem(str(out), "the export file must end in .mps or .lp",
-                                   "Name it e.g. model.mps")])
-    Solver(inputs).write(str(out))
+        wrong.append(Problem(str(out), "the export file must end in .mps or .lp",
+                             "Name it e.g. model.mps"))
+    inputs = _load(args, wrong)
+    try:
+        io.write_model(out, Solver(inputs).write)
+    except OSError as err:
+        raise InputError([Problem("--out", f"{out} could not be written "
+                                  f"({err.strerror or err})", "Choose a file in a folder you "
+                                  "may write to")]) from None
     print(f"Wrote {out}")
     return EXIT_OK
 
@@ -147,37 +268,50 @@ def _write_chart(out: Path, name: str, make, *data) -> None:
         io.write_atomic(out / name, make(*data))
 
 
+def _write_json(path: Path, record: dict) -> None:
+    from . import io
+
+    io.write_atomic(path, json.dumps(record, indent=2, default=str).encode() + b"\n")
+
+
+FRONTIER_FILES = ("frontier.csv", "frontier.png", "frontier.html", "frontier.json",
+                  "timings.json")
+UNCERTAINTY_FILES = ("uncertainty.json", "timings.json", "draws.csv", "parameters.csv",
+                     "funded_above_floor.csv", "intervention_use.csv", "sensitivity.csv",
+                     "tornado.csv", "robust.csv", "objective_distribution.png",
+                     "objective_distribution.html", "tornado.png", "tornado.html",
+                     "funding_probability.png")
+
+
 def cmd_frontier(args) -> int:
-    """Sweep the equity dial; write frontier.csv, frontier.png, frontier.html, frontier.json."""
-    import json
+    """Sweep the equity dial; write frontier.csv, frontier.png, frontier.html, frontier.json
+    (and timings.json: the only file that differs between two runs of the same inputs)."""
     import time
 
     from . import charts, io
+    from .api import solve_options
     from .frontier import frontier, summary
 
-    inputs = load_model(args.model, args.scenario)
-    if args.points < 2:
-        raise InputError([_problem("--points", "a frontier needs at least 2 points",
-                                   "e.g. --points 25")])
-    if args.uplift is not None and args.uplift < 0:
-        raise InputError([_problem("--uplift", "the enhanced uplift cannot be negative",
-                                   "e.g. --uplift 0.5 for 50% more per eligible person")])
     out = Path(args.out)
-    prepare_out(out, args.force)
+    inputs = _load(args, _number_problems(args) + output_problems(out))
+    prepare_out(out, args.force, stale=FRONTIER_FILES)
     start = time.perf_counter()
     bar = _Progress("Frontier", args.points)
     try:
-        frame = frontier(inputs, points=args.points, uplift=args.uplift, progress=bar)
+        with StopOnSignal(lambda number: None):
+            frame = frontier(inputs, points=args.points, uplift=args.uplift, progress=bar,
+                             options=solve_options(inputs, args.time_limit))
     finally:
         bar.close()
-    io.write_atomic(out / "frontier.csv", io.csv_bytes(frame))
+    io.write_atomic(out / "frontier.csv", io.csv_bytes(frame.drop(columns="seconds")))
     _write_chart(out, "frontier.png", charts.frontier_png, frame)
     _write_chart(out, "frontier.html", charts.frontier_html, frame)
     facts = summary(frame)
     record = {"model": inputs.policy.name, "scenario": inputs.policy.scenario,
-              "input_digest": inputs.digest, "uplift_swept_to": args.uplift,
-              "seconds": round(time.perf_counter() - start, 2), **facts}
-    io.write_atomic(out / "frontier.json", json.dumps(record, indent=2, default=str).encode())
+              "input_digest": inputs.digest, "uplift_swept_to": args.uplift, **facts}
+    _write_json(out / "timings.json", {"seconds": round(time.perf_counter() - start, 3),
+                                       "point_seconds": frame["seconds"].round(4).tolist()})
+    _write_json(out / "frontier.json", record)  # last: its presence says the set is whole
     if frame.loc[0, "status"] != "optimal":
         print(f"The dial at 0 is {frame.loc[0, 'status']}: no frontier to draw.")
         return EXIT_NOT_OPTIMAL
@@ -193,46 +327,46 @@ def cmd_frontier(args) -> int:
 
 
 def cmd_uncertainty(args) -> int:
-    """Probabilistic sensitivity analysis: CSV tables, charts and uncertainty.json."""
-    import json
+    """Probabilistic sensitivity analysis: CSV tables, charts and uncertainty.json (and
+    timings.json)."""
 
     from . import charts, io
+    from .api import solve_options
     from .uncertainty import run_uncertainty
 
-    inputs = load_model(args.model, args.scenario)
-    wrong = []
-    if args.draws < 1:
-        wrong.append(_problem("--draws", "the number of draws must be 1 or more",
-                              "e.g. --draws 1000"))
-    if args.workers < 1:
-        wrong.append(_problem("--workers", "the number of workers must be 1 or more",
-                              "e.g. --workers 2"))
+    out = Path(args.out)
+    wrong = _number_problems(args) + output_problems(out)
     if args.executor == "dask" and not args.scheduler:
-        wrong.append(_problem("--executor dask", "a Dask run needs the scheduler's address",
+        wrong.append(Problem("--executor dask", "a Dask run needs the scheduler's address",
                               "Add --scheduler tcp://HOST:8786"))
     if args.scheduler and args.executor != "dask":
-        wrong.append(_problem("--scheduler", "--scheduler is only used with --executor dask",
+        wrong.append(Problem("--scheduler", "--scheduler is only used with --executor dask",
                               "Add --executor dask, or drop --scheduler"))
-    if wrong:
-        raise InputError(wrong)
-    out = Path(args.out)
-    prepare_out(out, args.force)
+    inputs = _load(args, wrong)
+    prepare_out(out, args.force, stale=UNCERTAINTY_FILES)
     bar = _Progress("Solves", args.draws)
     try:
-        result = run_uncertainty(inputs, draws=args.draws, seed=args.seed, workers=args.workers,
-                                 executor=args.executor, scheduler=args.scheduler,
-                                 progress=bar)
+        with StopOnSignal(lambda number: None):
+            result = run_uncertainty(inputs, draws=args.draws, seed=args.seed,
+                                     workers=args.workers, executor=args.executor,
+                                     scheduler=args.scheduler, progress=bar,
+                                     options=solve_options(inputs, args.time_limit))
     finally:
         bar.close()
+    summary = result.summary()
+    timings = {"seconds": summary.pop("seconds"),
+               "draw_seconds": result.draws["seconds"].round(4).tolist()
+               if "seconds" in result.draws else []}
     record = {"model": inputs.policy.name, "scenario": inputs.policy.scenario,
-              "input_digest": inputs.digest, **result.summary()}
+              "input_digest": inputs.digest, **summary}
+    _write_json(out / "timings.json", timings)
     if result.central_status != "optimal":
-        io.write_atomic(out / "uncertainty.json",
-                        json.dumps(record, indent=2, default=str).encode())
+        _write_json(out / "uncertainty.json", record)
         print(f"The central model is {result.central_status}: run `python -m optimiser run` "
               "to see why; no draws were solved.")
         return EXIT_NOT_OPTIMAL
-    for name, table in result.tables().items():
+    for name, table in result.tables().items():  # timings are in timings.json
+        table = table.drop(columns=[c for c in ("seconds",) if c in table.columns])
         io.write_atomic(out / f"{name}.csv", io.csv_bytes(table))
     _write_chart(out, "objective_distribution.png", charts.distribution_png, result.draws,
                  result.central_objective)
@@ -241,7 +375,7 @@ def cmd_uncertainty(args) -> int:
     _write_chart(out, "tornado.png", charts.tornado_png, result.tornado)
     _write_chart(out, "tornado.html", charts.tornado_html, result.tornado)
     _write_chart(out, "funding_probability.png", charts.funding_png, result.funded_above_floor)
-    io.write_atomic(out / "uncertainty.json", json.dumps(record, indent=2, default=str).encode())
+    _write_json(out / "uncertainty.json", record)  # last: its presence says the set is whole
     s, choice = result.objective_summary, result.robust_choice
     print(f"{s['optimal_draws']} of {s['draws']} draws can meet every rule.")
     if s["optimal_draws"]:
@@ -256,10 +390,40 @@ def cmd_uncertainty(args) -> int:
     return EXIT_OK
 
 
+def cmd_passcode(args) -> int:
+    """Ask for a workshop passcode (twice at a terminal; one line from a pipe) and print the
+    salted hash to put in .streamlit/secrets.toml; the passcode itself is never stored."""
+    import getpass
+
+    from .ui.passcode import hash_passcode, problem, secrets_lines
+
+    if sys.stdin.isatty():
+        passcode = getpass.getpass(f"Passcode for the {args.role}s: ")
+        if getpass.getpass("The same again: ") != passcode:
+            print("The two passcodes differ: nothing was made.", file=sys.stderr)
+            return EXIT_INPUT
+    else:
+        passcode = sys.stdin.readline().rstrip("\r\n")
+    weak = problem(passcode)
+    if weak:
+        print(weak, file=sys.stderr)
+        return EXIT_INPUT
+    print("# Put these lines in .streamlit/secrets.toml (docs/app.md, 'Serving the app to a "
+          "workshop'):")
+    print(secrets_lines(args.role, hash_passcode(passcode)), end="")
+    return EXIT_OK
+
+
 def _executor_arguments(verb: argparse.ArgumentParser) -> None:
     verb.add_argument("--executor", choices=("local", "dask"), default="local")
     verb.add_argument("--scheduler", metavar="ADDRESS",
                       help="the Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --executor dask)")
+
+
+def _time_limit_argument(verb: argparse.ArgumentParser) -> None:
+    verb.add_argument("--time-limit", type=float, metavar="SECONDS",
+                      help="the most seconds each solve may take (default: the model file's "
+                           "[solver] time_limit, else 600)")
 
 
 def _output_folder_arguments(verb: argparse.ArgumentParser) -> None:
@@ -289,8 +453,9 @@ def parser() -> argparse.ArgumentParser:
                    help="run for this ICB alone (repeatable), or 'all': each ICB in England "
                         "separately")
     r.add_argument("--workers", type=int, help="local processes (default: one per job, at "
-                   "most one per CPU)")
+                   f"most one per CPU; at most {MAX_WORKERS})")
     _executor_arguments(r)
+    _time_limit_argument(r)
     _output_folder_arguments(r)
     r.set_defaults(func=cmd_run)
     e = verbs.add_parser("export", help="write the LP as an MPS or LP file with readable names")
@@ -302,21 +467,32 @@ def parser() -> argparse.ArgumentParser:
                          "in health (frontier.csv, .png, .html, .json)")
     f.add_argument("model")
     f.add_argument("--scenario")
-    f.add_argument("--points", type=int, default=25, help="points from dial 0 to 1 (25)")
+    f.add_argument("--points", type=int, default=25,
+                   help=f"points from dial 0 to 1 (25; at most {MAX_POINTS:,})")
     f.add_argument("--uplift", type=float, metavar="VALUE",
                    help="also sweep the enhanced uplift from 0 to VALUE (e.g. 0.5)")
+    _time_limit_argument(f)
     _output_folder_arguments(f)
     f.set_defaults(func=cmd_frontier)
     u = verbs.add_parser("uncertainty", help="probabilistic sensitivity analysis: re-solve "
                          "for draws of every uncertain parameter")
     u.add_argument("model")
     u.add_argument("--scenario")
-    u.add_argument("--draws", type=int, default=1000, help="number of draws (1000)")
-    u.add_argument("--seed", type=int, default=0, help="random seed (0)")
-    u.add_argument("--workers", type=int, default=1, help="local processes (1)")
+    u.add_argument("--draws", type=int, default=1000,
+                   help=f"number of draws (1000; at most {MAX_DRAWS:,})")
+    u.add_argument("--seed", type=int, default=0, help=f"random seed (0; 0 to {MAX_SEED:,})")
+    u.add_argument("--workers", type=int, default=1,
+                   help=f"local processes (1; at most {MAX_WORKERS})")
     _executor_arguments(u)
+    _time_limit_argument(u)
     _output_folder_arguments(u)
     u.set_defaults(func=cmd_uncertainty)
+    c = verbs.add_parser("passcode", help="make the hash of a workshop passcode for the app's "
+                         ".streamlit/secrets.toml")
+    c.add_argument("--role", choices=("facilitator", "viewer"), default="facilitator",
+                   help="who signs in with it: a facilitator saves, overwrites and deletes any "
+                        "scenario; a viewer saves under their own name (facilitator)")
+    c.set_defaults(func=cmd_passcode)
     return top
 
 
@@ -333,6 +509,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as err:
         print(err.report(), file=sys.stderr)
         return EXIT_INPUT
+    except KeyboardInterrupt:  # Ctrl-C before a run began (while reading and checking)
+        print("Stopped by Ctrl-C: nothing was solved.", file=sys.stderr)
+        return EXIT_STOPPED
 
 
 if __name__ == "__main__":

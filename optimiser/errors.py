@@ -69,3 +69,13 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A suggestion for a misspelt name, or an empty string."""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f"Did you mean '{close[0]}'?" if close else ""
+
+
+def unknown_code_fix(word: str, known: Iterable[str], shown: int = 12) -> str:
+    """What to do about a code that is not in the model: a suggestion, then the known codes."""
+    codes = [str(c) for c in known]
+    listed = ", ".join(codes[:shown]) + (f" and {len(codes) - shown} more"
+                                         if len(codes) > shown else "")
+    hint = did_you_mean(word, codes)
+    known_text = f"The model has: {listed}" if codes else "The model has none"
+    return f"{hint} {known_text}" if hint else known_text

@@ -29,7 +29,8 @@ Variables
     sp[t,p,r]         spend on priority r in PCN p                                   [£]
     s[t,p]            spend in PCN p; S[t] total spend                               [£]
     a[t,c,r]          average spend per eligible person on r in c's other PCNs       [£]
-    C[t]              cash value of avoided activity (invest-to-save only)           [£]
+    C[t]              cash released by avoided activity (invest-to-save only):
+                      sum over activity o of v_o x activity avoided                  [£]
 
 Objective
     max  sum_t delta_t sum_{p,i,k} ( sum_o v_o e[i,o] rho[p,o] ) m_k pi_r(i) q_p x[t,p,i,k]
@@ -130,7 +131,10 @@ def reformulate(lp: LinearProgram, before: ModelInputs, after: ModelInputs) -> L
     without building every row again); otherwise `formulate(after)`."""
     changed = {f.name for f in dataclasses.fields(before.policy)
                if getattr(before.policy, f.name) != getattr(after.policy, f.name)}
-    if not changed <= OBJECTIVE_ONLY or not all(
+    objective_only = OBJECTIVE_ONLY - CASH_VALUES if (
+        after.policy.on("invest_to_save") and after.policy.invest_to_save_share > 0) \
+        else OBJECTIVE_ONLY
+    if not changed <= objective_only or not all(
             _same(getattr(before, f.name), getattr(after, f.name))
             for f in dataclasses.fields(ModelInputs) if f.name != "policy"):
         return formulate(after)
@@ -258,13 +262,23 @@ def activity_per_person(lay: Layout, outcome: str) -> np.ndarray:
     return effect * risk
 
 
-def avoided_cash(lp: LinearProgram, lay: Layout, b: dict):
-    r"""Cash value of the activity avoided in a year (used by invest-to-save).
+# Policy fields that set the cash value of avoided activity: they weigh the objective and,
+# with invest-to-save on, the `avoided_cash` row too (`reformulate` then builds again).
+CASH_VALUES = frozenset({"activity_gbp", "cash_releasing_share"})
 
-    C[t] - sum_{p,i,k} sum_{o activity} unit_cost_o e[i,o] rho[p,o] m_k x[t,p,i,k] = 0   [£]
+
+def avoided_cash(lp: LinearProgram, lay: Layout, b: dict):
+    r"""Cash released by the activity avoided in a year (used by invest-to-save), valued as the
+    model file says cash is released: v_o, the objective's £ value of a unit of activity o
+    (its unit cost x the cash-releasing share, or the model file's own £ per unit, e.g. bed
+    days at £0 where the admission's cost already pays for the stay). QALYs release no cash;
+    priority and equity weights do not apply (cash is cash).
+
+    C[t] - sum_{p,i,k} sum_{o activity} v_o e[i,o] rho[p,o] m_k x[t,p,i,k] = 0           [£]
     """
     inputs = lay.inputs
-    per_person = sum(inputs.unit_cost_gbp[o] * activity_per_person(lay, o) for o in OUTCOMES[1:])
+    value = inputs.outcome_weight_gbp
+    per_person = sum(float(value[o]) * activity_per_person(lay, o) for o in OUTCOMES[1:])
     t, m, k = lay.tmk()
     marginal = np.asarray(inputs.policy.marginal_effect)
     C = lp.add_vars("avoided_cash", pd.DataFrame({"year": list(inputs.years)}),

@@ -45,7 +45,7 @@ from . import equity
 from .inputs import ModelInputs
 from .results import Allocation
 from .schemas import OUTCOMES
-from .solve import Solver
+from .solve import SolveOptions, Solver
 
 PER_HEAD = ("spend_per_head", "value_per_head", "qaly_per_head")
 
@@ -69,11 +69,13 @@ def point_inputs(inputs: ModelInputs, dial: float, uplift: float | None) -> Mode
 
 
 def frontier(inputs: ModelInputs, points: int = 25, uplift: float | None = None,
-             solver: Solver | None = None, progress=None) -> pd.DataFrame:
+             solver: Solver | None = None, progress=None,
+             options: SolveOptions | None = None) -> pd.DataFrame:
     """Sweep the equity dial from 0 to 1; one row per point (columns in the module docstring).
 
     `solver`: an existing Solver to warm start from (it is updated in place); otherwise one is
-    built for the first point. `progress(done, total)` is called after each point.
+    built for the first point, with `options` (its time limit applies to each point's solve).
+    `progress(done, total)` is called after each point.
     """
     dials = dial_values(points)
     rows: list[dict] = []
@@ -92,7 +94,7 @@ def frontier(inputs: ModelInputs, points: int = 25, uplift: float | None = None,
                        note="implied: the optimum at the dial before already meets this one")
         else:
             if solver is None:
-                solver = Solver(p_inputs)
+                solver = Solver(p_inputs, options)
                 how = "cold"
             else:
                 how = solver.update(p_inputs)

@@ -19,11 +19,18 @@ import pandas as pd
 
 from . import io
 from .equity import QUINTILES, single_quintile_shares
-from .errors import Problems, did_you_mean
+from .errors import Problems, did_you_mean, unknown_code_fix
 from .policy import (
+    MAX_ACTIVITY,
+    MAX_BUDGET_GBP,
+    MAX_GBP_PER_HEAD,
+    MAX_GBP_PER_UNIT,
+    MAX_TIME_LIMIT_SECONDS,
+    MAX_WEIGHT,
     ActivityTarget,
     Policy,
     check_keys,
+    is_finite_number,
     merge_scenario,
     read_policy,
     scenario_names,
@@ -38,10 +45,12 @@ from .schemas import (
     PRIORITIES_TABLE,
     QUINTILE_SHARE_COLUMNS,
     STAFF_GROUPS,
+    TIERS,
     UNIT_COSTS,
     TableSchema,
 )
 
+MAX_WTE = 1e7  # WTE of one staff group in one ICB or place: far above the NHS's whole workforce
 TABLE_SCHEMAS: tuple[TableSchema, ...] = (
     PCNS, INTERVENTIONS, STAFF_GROUPS, UNIT_COSTS, HIGHER_NEED, PRIORITIES_TABLE
 )
@@ -256,25 +265,35 @@ def load_model(path: str | Path, scenario: str | None = None, icbs: list[str] | 
     `icbs` replaces the model's ICB selection (e.g. one ICB of a batch over England);
     `tables` reuses tables already read with `read_tables` (a batch reads them once).
     """
-    policy = read_model_policy(path, scenario, icbs)
-    return build_inputs(policy, model_data_source(path, policy), Problems(), tables=tables)
+    problems = Problems()
+    policy = _model_policy(Path(path), scenario, icbs, problems)
+    # the model file's problems are listed with the tables' and the references' problems
+    return build_inputs(policy, model_data_source(path, policy), problems, tables=tables)
 
 
 def read_model_policy(path: str | Path, scenario: str | None = None,
                       icbs: list[str] | None = None) -> Policy:
     """The policy of a model file and a named scenario (no tables read); InputError if bad."""
-    path = Path(path)
     problems = Problems()
+    policy = _model_policy(Path(path), scenario, icbs, problems)
+    problems.raise_if_any()
+    return policy
+
+
+def _model_policy(path: Path, scenario: str | None, icbs: list[str] | None,
+                  problems: Problems) -> Policy:
+    """The policy of a model file, its problems recorded (raises only if the file cannot be
+    read at all)."""
     where = f"model file {path.name}"
     raw = io.read_toml(path, problems)
     problems.raise_if_any()
     check_keys(raw, where, problems)
     merged = merge_scenario(raw, scenario, where, problems)
     if icbs is not None:
-        merged.setdefault("model", {})["icbs"] = list(icbs)
-    policy = read_policy(merged, scenario or "base", where, problems)
-    problems.raise_if_any()
-    return policy
+        if not isinstance(merged.get("model"), dict):
+            merged["model"] = {}
+        merged["model"]["icbs"] = list(icbs)
+    return read_policy(merged, scenario or "base", where, problems)
 
 
 def model_data_source(path: str | Path, policy: Policy) -> Path:
@@ -292,9 +311,7 @@ def list_scenarios(path: str | Path) -> list[str]:
 def read_tables(source: Path, problems: Problems) -> dict[str, pd.DataFrame]:
     """Every table from a folder of CSVs or one workbook, typed; problems recorded."""
     tables = {}
-    if not source.exists():
-        problems.add(str(source), "the data folder or workbook does not exist",
-                     "Check 'model.data' in the model file")
+    if not io.check_data_source(source, problems):
         return tables
     for schema in TABLE_SCHEMAS:
         raw = io.read_raw_table(source, schema, problems)
@@ -318,11 +335,13 @@ def tables_fingerprint(tables: dict[str, pd.DataFrame]) -> str:
 def build_inputs(policy: Policy, source: Path, problems: Problems | None = None,
                  tables: dict[str, pd.DataFrame] | None = None) -> ModelInputs:
     """Cross-check the tables against each other and the policy; derive the sets."""
-    problems = problems or Problems()
+    problems = problems if problems is not None else Problems()
+    if not problems:  # a model file's values were checked as they were read
+        check_policy_values(policy, problems)
     if tables is None:
         tables = read_tables(source, problems)
-    problems.raise_if_any()
-    check_policy_values(policy, problems)
+    if set(tables) != {schema.name for schema in TABLE_SCHEMAS}:
+        problems.raise_if_any()  # a table missing or unreadable: nothing to cross-check
     pcns_all = tables["pcns"].set_index("pcn_code", drop=False).rename_axis(None)
     if policy.icbs != ("all",):
         known = set(pcns_all["icb_code"])
@@ -330,17 +349,21 @@ def build_inputs(policy: Policy, source: Path, problems: Problems | None = None,
             if icb not in known:
                 problems.add("model file", f"the ICB code '{icb}' is not in the PCN table",
                              did_you_mean(icb, known) or "Use a 3-character ICB code, e.g. QJ2")
-        problems.raise_if_any()
+        if not known & set(policy.icbs):
+            problems.raise_if_any()  # no PCNs selected: nothing to cross-check
     interventions = tables["interventions"].set_index("intervention_id",
                                                        drop=False).rename_axis(None)
     staff = tables["staff_groups"].set_index("staff_group", drop=False).rename_axis(None)
     unit_costs = tables["unit_costs"].set_index("outcome", drop=False).rename_axis(None)
     priorities = tables["priorities"].set_index("priority_id", drop=False).rename_axis(None)
+    _check_age_bands(pcns_all, problems)  # listed with the rest: the sets stay sound
+    before = len(problems.items)
     _check_references(pcns_all, interventions, staff, unit_costs, tables["higher_need"],
                       priorities, policy, problems)
     check_commissioning_facts(interventions, problems)
     _check_quintile_shares(tables["pcns"], problems)
-    problems.raise_if_any()
+    if len(problems.items) > before:
+        problems.raise_if_any()  # the tables disagree with each other: the sets are not sound
 
     if policy.icbs == ("all",):
         pcns = pcns_all
@@ -416,6 +439,37 @@ def _check_references(pcns, interventions, staff, unit_costs, flags, priorities,
             problems.add("interventions.csv", f"'{base}' low, central and high are out of order",
                          "Make low ≤ central ≤ high", row=interventions.index.get_loc(iid) + 2,
                          column=base, value=(lo[iid], mid[iid], hi[iid]))
+
+
+AGE_BANDS = ("pop_0_19", "pop_20_39", "pop_40_64", "pop_65_plus")  # they partition a population
+NESTED_BANDS = (("pop_50_64", "pop_40_64"), ("pop_75_plus", "pop_65_plus"),
+                ("pop_85_plus", "pop_75_plus"))
+
+
+def _check_age_bands(pcns: pd.DataFrame, problems: Problems) -> None:
+    """No age band holds more people than the PCN, or than the band that contains it, and the
+    bands 0-19, 20-39, 40-64 and 65+ hold no more than the whole registered population."""
+    where = "pcns.csv"
+    population = pcns["population"].to_numpy(dtype=float)
+    rules = [(f"'{band}' is larger than the whole registered population", band,
+              pcns[band].to_numpy(dtype=float), population)
+             for band in ("pop_0_19", "pop_20_39", "pop_40_64", "pop_50_64", "pop_65_plus",
+                          "pop_75_plus", "pop_85_plus") if band in pcns.columns]
+    rules += [(f"'{small}' is larger than '{large}', which contains it", small,
+               pcns[small].to_numpy(dtype=float), pcns[large].to_numpy(dtype=float))
+              for small, large in NESTED_BANDS if {small, large} <= set(pcns.columns)]
+    if set(AGE_BANDS) <= set(pcns.columns):
+        total = pcns[list(AGE_BANDS)].to_numpy(dtype=float).sum(axis=1)
+        rules.append(("the age bands 0-19, 20-39, 40-64 and 65+ add up to more than the "
+                      "registered population", " + ".join(AGE_BANDS), total, population))
+    for message, column, part, whole in rules:
+        bad = np.nonzero(part > whole)[0]
+        for pos in bad[:5]:
+            problems.add(where, f"PCN {pcns.index[pos]}: {message} ({part[pos]:,.0f} against "
+                         f"{whole[pos]:,.0f})", "Check the PCN's age bands: each counts "
+                         "registered people", row=int(pos) + 2, column=column)
+        if len(bad) > 5:
+            problems.add(where, f"{len(bad) - 5} more PCNs have the same problem", column=column)
 
 
 def check_commissioning_facts(interventions: pd.DataFrame, problems: Problems) -> None:
@@ -496,8 +550,10 @@ def _check_quintile_shares(pcns: pd.DataFrame, problems: Problems) -> None:
 
 
 def check_policy_values(policy: Policy, problems: Problems) -> None:
-    """Range checks on a policy built in code (the model-file reader checks the same)."""
+    """Range checks on a policy built in code (the model-file reader checks the same): every
+    number finite and in its range, every list the right length, every pot possible."""
     where = "policy"
+    _check_finite(policy, problems)
     for name, value, low, high in (
         ("universal_floor", policy.universal_floor, 0, 1),
         ("need_gradient", policy.need_gradient, 0, 1),
@@ -507,27 +563,59 @@ def check_policy_values(policy: Policy, problems: Problems) -> None:
         ("continuity_max_fall", policy.continuity_max_fall, 0, 1),
         ("invest_to_save_share", policy.invest_to_save_share, 0, 1),
         ("deployable_share", policy.deployable_share, 0, 1),
+        ("annual_growth", policy.annual_growth, -0.5, 1),
+        ("qaly_gbp", policy.qaly_gbp, 0, MAX_GBP_PER_UNIT),
     ):
         if not low <= value <= high:
-            problems.add(where, f"'{name}' must be between {low} and {high}", value=value)
-    if policy.enhanced_uplift < -1:
-        problems.add(where, "'enhanced_uplift' cannot be below -1 (that would mean negative spend)",
-                     "Use 0.25 for 25% more per eligible person", value=policy.enhanced_uplift)
-    if policy.qaly_gbp < 0:
-        problems.add(where, "the value of a QALY cannot be negative", value=policy.qaly_gbp)
-    for series_name in ("budget_gbp", "gbp_per_head"):
+            problems.add(where, f"'{name}' must be between {low:g} and {high:g}", value=value)
+    if not -1 <= policy.enhanced_uplift <= 100:
+        problems.add(where, "'enhanced_uplift' cannot be below -1 (that would mean negative "
+                     "spend) or above 100", "Use 0.25 for 25% more per eligible person",
+                     value=policy.enhanced_uplift)
+    for series_name, high in (("budget_gbp", MAX_BUDGET_GBP), ("gbp_per_head", MAX_GBP_PER_HEAD)):
         series = getattr(policy, series_name)
         if series is None:
             continue
-        if any(b < 0 or b != b for b in series):
-            problems.add(where, f"'{series_name}' cannot be negative", "Enter £0 or more",
-                         value=list(series))
+        if any(not 0 <= b <= high for b in series):
+            problems.add(where, f"'{series_name}' cannot be negative (or above {high:,.0f})",
+                         "Enter £0 or more", value=list(series))
         if len(series) != len(policy.years):
             problems.add(where, f"'{series_name}' needs one value per year")
-    if any(w < 0 for w in policy.priority_weight.values()):
-        problems.add(where, "priority weights cannot be negative")
-    if any(w < 0 for w in policy.quintile_weight) or len(policy.quintile_weight) != 5:
-        problems.add(where, "equity weights need 5 values, each 0 or more")
+    if (policy.budget_gbp is None) == (policy.gbp_per_head is None):
+        problems.add(where, "exactly one of 'budget_gbp' and 'gbp_per_head' must be set")
+    if len(set(policy.years)) != len(policy.years) or not policy.years:
+        problems.add(where, "the years must be listed, each once", value=list(policy.years))
+    for o, value in policy.activity_gbp.items():
+        if not 0 <= value <= MAX_GBP_PER_UNIT:
+            problems.add(where, f"the £ value of '{o}' must be from 0 to {MAX_GBP_PER_UNIT:,.0f}",
+                         value=value)
+    if any(not 0 <= w <= MAX_WEIGHT for w in policy.priority_weight.values()):
+        problems.add(where, "priority weights cannot be negative (or above 1,000,000)")
+    if any(not 0 <= w <= MAX_WEIGHT for w in policy.quintile_weight) or len(
+            policy.quintile_weight) != 5:
+        problems.add(where, "equity weights need 5 values, each from 0 to 1,000,000")
+    if policy.time_limit is not None and not 0 < policy.time_limit <= MAX_TIME_LIMIT_SECONDS:
+        problems.add(where, f"the time limit must be from 0 to {MAX_TIME_LIMIT_SECONDS:,.0f} "
+                     "seconds", value=policy.time_limit)
+    for i, fence in enumerate(policy.ring_fences, 1):
+        shares = [v for v in (fence.min_share, fence.max_share) if v is not None]
+        if not shares:
+            problems.add(where, f"ring fence {i} sets neither a minimum nor a maximum share")
+        if any(not 0 <= v <= 1 for v in shares):
+            problems.add(where, f"ring fence {i}: a share must be from 0 to 1", value=shares)
+        if len(shares) == 2 and fence.min_share > fence.max_share:
+            problems.add(where, f"ring fence {i}: min_share ({fence.min_share:g}) is above "
+                         f"max_share ({fence.max_share:g}), so no spend can meet it",
+                         "Make min_share ≤ max_share")
+        if fence.tier is not None and fence.tier not in TIERS:
+            problems.add(where, f"ring fence {i}: tier must be core or enhanced", value=fence.tier)
+    for i, target in enumerate(policy.activity_targets, 1):
+        if not 0 <= target.minimum <= MAX_ACTIVITY:
+            problems.add(where, f"activity target {i}: minimum must be from 0 to "
+                         f"{MAX_ACTIVITY:,.0f}", value=target.minimum)
+    for i, lock in enumerate(policy.locks, 1):
+        if not lock.spend_gbp >= 0:
+            problems.add(where, f"lock {i}: spend_gbp must be £0 or more", value=lock.spend_gbp)
     if policy.universal_floor > policy.mobilisation_max_growth and policy.on("mobilisation") \
             and policy.on("universal_core_offer"):
         problems.add(where, f"the universal floor ({policy.universal_floor:.0%}) is above the "
@@ -536,12 +624,40 @@ def check_policy_values(policy: Policy, problems: Problems) -> None:
                      "Lower equity.universal_floor or raise dynamics.mobilisation_max_growth")
 
 
+def _check_finite(policy: Policy, problems: Problems) -> None:
+    """Every number in the policy is finite (inf and nan are never amounts)."""
+    found: list[str] = []
+
+    def visit(name: str, value) -> None:
+        if isinstance(value, bool) or value is None or isinstance(value, str):
+            return
+        if isinstance(value, int | float | np.floating | np.integer):
+            if not is_finite_number(float(value) if isinstance(value, np.number) else value):
+                found.append(name)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                visit(f"{name}.{key}", item)
+        elif isinstance(value, list | tuple | np.ndarray):
+            for item in value:
+                visit(name, item)
+        elif dataclasses.is_dataclass(value):
+            for f in dataclasses.fields(value):
+                visit(f"{name}.{f.name}", getattr(value, f.name))
+
+    for f in dataclasses.fields(policy):
+        visit(f.name, getattr(policy, f.name))
+    for name in dict.fromkeys(found):
+        problems.add("policy", f"'{name}' must be a finite number",
+                     "inf and nan are not amounts: enter the figure itself")
+
+
 def check_against_data(policy: Policy, pcns: pd.DataFrame, interventions: pd.DataFrame,
                        problems: Problems, priorities) -> None:
-    """Policy codes that must exist in the data: priorities, ICBs, need columns, locks within
-    caps."""
+    """Every code the policy names is in the model: priorities, ICBs, PCNs, outcomes, years,
+    need columns; each message names the unknown code and the known ones. Locks within caps."""
     where = "model file"
     known = list(priorities)
+    icbs = list(dict.fromkeys(pcns["icb_code"])) if len(pcns) else []
     named = [(f"priority_weights.{r}", r) for r in policy.priority_weight]
     named += [(f"ring fence {i}", f.priority) for i, f in enumerate(policy.ring_fences, 1)
               if f.priority is not None]
@@ -549,10 +665,28 @@ def check_against_data(policy: Policy, pcns: pd.DataFrame, interventions: pd.Dat
     for what, r in named:
         if r not in known:
             problems.add(where, f"{what}: the priority '{r}' is not in the priorities table",
-                         did_you_mean(r, known) or f"Use one of {', '.join(known)}")
+                         unknown_code_fix(r, known))
     if len(pcns) == 0:
         problems.add(where, "no PCNs are selected", "Check model.icbs")
         return
+    for what, icb in [(f"ring fence {i}", f.icb) for i, f in enumerate(policy.ring_fences, 1)] \
+            + [(f"activity target {i}", t.icb) for i, t in
+               enumerate(policy.activity_targets, 1)]:
+        if icb is not None and icb not in icbs:
+            problems.add(where, f"{what}: the ICB '{icb}' is not one of the model's ICBs",
+                         unknown_code_fix(icb, icbs))
+    for i, target in enumerate(policy.activity_targets, 1):
+        if target.outcome not in OUTCOMES:
+            problems.add(where, f"activity target {i}: the outcome '{target.outcome}' is not "
+                         "one the model knows", unknown_code_fix(target.outcome, OUTCOMES))
+        if target.year not in policy.years:
+            problems.add(where, f"activity target {i}: the year '{target.year}' is not in the "
+                         "model's years", unknown_code_fix(target.year, policy.years))
+    for i, lock in enumerate(policy.locks, 1):
+        for year in lock.years:
+            if year not in policy.years:
+                problems.add(where, f"lock {i}: the year '{year}' is not in the model's years",
+                             unknown_code_fix(year, policy.years))
     if policy.need_measure not in pcns.columns:
         problems.add(where, f"'equity.need_measure' names an unknown column "
                      f"'{policy.need_measure}'", did_you_mean(policy.need_measure, pcns.columns))
@@ -562,12 +696,12 @@ def check_against_data(policy: Policy, pcns: pd.DataFrame, interventions: pd.Dat
                          did_you_mean(col, pcns.columns) or "Use a need_* column of pcns.csv")
     _check_targets(policy, pcns, problems)
     cost = interventions["cost_gbp"]
-    for lock in policy.locks:
+    for i, lock in enumerate(policy.locks, 1):
         if lock.priority not in known:
             continue
         if lock.pcn not in pcns.index:
-            problems.add(where, f"the locked PCN '{lock.pcn}' is not among the model's PCNs",
-                         did_you_mean(lock.pcn, pcns.index))
+            problems.add(where, f"lock {i}: the PCN '{lock.pcn}' is not among the model's PCNs",
+                         unknown_code_fix(lock.pcn, pcns.index))
             continue
         mine = interventions["priority_id"] == lock.priority
         pop = pcns.loc[lock.pcn, list(interventions.loc[mine, "cohort_population"])].to_numpy(
@@ -642,7 +776,7 @@ def derive_workforce(policy: Policy, pcns: pd.DataFrame, staff: pd.DataFrame,
     for g in limited:
         if g not in staff.index:
             problems.add("model file", f"workforce.limited_groups names an unknown staff group "
-                         f"'{g}'", did_you_mean(g, staff.index))
+                         f"'{g}'", unknown_code_fix(g, staff.index))
     limited = [g for g in limited if g in staff.index]
     scopes = sorted(pcns[scope_col].unique())
     growth = (1.0 + policy.annual_growth) ** np.arange(len(years))
@@ -656,7 +790,7 @@ def derive_workforce(policy: Policy, pcns: pd.DataFrame, staff: pd.DataFrame,
     for g, by_scope in (policy.available_wte or {}).items():
         if g not in staff.index:
             problems.add("model file", f"workforce.available_wte names an unknown staff group "
-                         f"'{g}'", did_you_mean(g, staff.index))
+                         f"'{g}'", unknown_code_fix(g, staff.index))
             continue
         if not isinstance(by_scope, dict):
             problems.add("model file", f"workforce.available_wte.{g} must be a table of "
@@ -666,13 +800,13 @@ def derive_workforce(policy: Policy, pcns: pd.DataFrame, staff: pd.DataFrame,
             if s not in scopes:
                 problems.add("model file", f"workforce.available_wte.{g}: '{s}' is not one of "
                              f"the model's {policy.workforce_scope.upper()}s",
-                             did_you_mean(s, scopes))
+                             unknown_code_fix(s, scopes))
                 continue
             values = value if isinstance(value, list) else [value] * len(years)
             if len(values) != len(years) or any(
-                    not isinstance(v, int | float) or v < 0 for v in values):
-                problems.add("model file", f"workforce.available_wte.{g}.{s} must be WTE ≥ 0, "
-                             "one number or one per year", value=value)
+                    not is_finite_number(v) or not 0 <= v <= MAX_WTE for v in values):
+                problems.add("model file", f"workforce.available_wte.{g}.{s} must be WTE from 0 "
+                             f"to {MAX_WTE:,.0f}, one number or one per year", value=value)
                 continue
             rows[(g, s)] = np.asarray(values, dtype=float)
     if not rows:

@@ -21,6 +21,20 @@ from .errors import Problems, did_you_mean
 from .schemas import Column, TableSchema
 
 MAX_PER_COLUMN = 10  # beyond this many bad rows in one column, the rest are counted
+# A workbook is read within a budget, whatever its size on disk (a 0.9 MB .xlsx whose rows
+# reach column XFD once took 2.7 GB to read): the largest shipped sheet, England's PCNs, has
+# about 1,300 rows x 56 columns; the bounds below are over twenty times any real table.
+MAX_SHEET_COLUMNS = 1_000  # columns in a header row
+MAX_SHEET_ROWS = 200_000  # rows of data in a sheet
+MAX_SHEET_CELLS = 2_000_000  # rows x header columns in a sheet
+MAX_WORKBOOK_XML_BYTES = 200 * 1024 * 1024  # the workbook's content once unzipped
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+OLD_FORMATS = {  # file kinds a user may point `model.data` at, that the tool cannot read
+    ".xls": "an Excel 97-2003 workbook (.xls)",
+    ".xlsb": "an Excel binary workbook (.xlsb)",
+    ".ods": "an OpenDocument spreadsheet (.ods)",
+    ".csv": "a single CSV file",
+}
 TRUE_WORDS = {"true", "yes", "1", "y", "t"}
 FALSE_WORDS = {"false", "no", "0", "n", "f"}
 
@@ -33,6 +47,10 @@ def read_toml(path: Path, problems: Problems) -> dict | None:
         return None
     try:
         raw = path.read_bytes().decode("utf-8-sig")
+    except OSError as err:
+        problems.add(where, f"the model file cannot be read ({err.strerror or err})",
+                     "Check that it is a file you may read")
+        return None
     except UnicodeDecodeError:
         problems.add(where, "the file is not UTF-8 text", "Save it as UTF-8 text")
         return None
@@ -43,9 +61,44 @@ def read_toml(path: Path, problems: Problems) -> dict | None:
         return None
 
 
+def check_data_source(source: Path, problems: Problems) -> bool:
+    """The data is a folder of CSV files or one .xlsx workbook; anything else is a problem."""
+    if not source.exists():
+        problems.add(str(source), "the data folder or workbook does not exist",
+                     "Check 'model.data' in the model file")
+        return False
+    if source.is_dir():
+        return True
+    if source.suffix.lower() in WORKBOOK_SUFFIXES:
+        return _workbook_within_budget(source, problems)
+    kind = OLD_FORMATS.get(source.suffix.lower(), f"a '{source.suffix or 'no'}' file")
+    problems.add(source.name, f"the data is {kind}, which the tool cannot read",
+                 "Open it in Excel and save it as 'Excel Workbook (*.xlsx)', starting from "
+                 "data/template.xlsx, or point 'model.data' at a folder of CSV files")
+    return False
+
+
+def _workbook_within_budget(path: Path, problems: Problems) -> bool:
+    """A zip archive no larger than the budget once unzipped (checked before any XML is read);
+    a file that is not a zip archive is left for openpyxl to refuse in words."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unzipped = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return True
+    if unzipped > MAX_WORKBOOK_XML_BYTES:
+        problems.add(path.name, f"the workbook holds {unzipped / 1024 ** 2:,.0f} MB once "
+                     f"unzipped; the most the tool reads is "
+                     f"{MAX_WORKBOOK_XML_BYTES / 1024 ** 2:,.0f} MB",
+                     "Keep only the sheets of data/template.xlsx, without formatting applied "
+                     "to whole rows or columns")
+        return False
+    return True
+
+
 def read_raw_table(source: Path, schema: TableSchema, problems: Problems) -> pd.DataFrame | None:
     """Read one table as text cells from a folder of CSVs or a workbook sheet."""
-    if source.suffix.lower() in (".xlsx", ".xlsm"):
+    if source.suffix.lower() in WORKBOOK_SUFFIXES:
         return _read_sheet(source, schema.name, problems)
     return _read_csv(source / f"{schema.name}.csv", problems)
 
@@ -55,7 +108,12 @@ def _read_csv(path: Path, problems: Problems) -> pd.DataFrame | None:
     if not path.exists():
         problems.add(where, "the file is missing", f"Put {path.name} in {path.parent}")
         return None
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        problems.add(where, f"the file cannot be read ({err.strerror or err})",
+                     "Check that it is a file you may read")
+        return None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -77,6 +135,8 @@ def _read_csv(path: Path, problems: Problems) -> pd.DataFrame | None:
 
 
 def _read_sheet(path: Path, sheet: str, problems: Problems) -> pd.DataFrame | None:
+    """One sheet as text cells, read within the budget above (never the whole grid that a
+    sheet's stated dimension claims): the header row fixes the width read."""
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -84,34 +144,68 @@ def _read_sheet(path: Path, sheet: str, problems: Problems) -> pd.DataFrame | No
     if not path.exists():
         problems.add(where, "the workbook is missing", f"Check the path {path}")
         return None
+    not_a_workbook = ("the file is not a real Excel workbook (.xlsx)",
+                      "Save it from Excel as 'Excel Workbook (*.xlsx)', starting from "
+                      "data/template.xlsx")
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
-        problems.add(
-            where,
-            "the file is not a real Excel workbook (.xlsx)",
-            "Save it from Excel as 'Excel Workbook (*.xlsx)', starting from data/template.xlsx",
-        )
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
+        problems.add(where, *not_a_workbook)
         return None
     try:
         if sheet not in book.sheetnames:
             hint = did_you_mean(sheet, book.sheetnames)
             problems.add(where, f"the sheet '{sheet}' is missing", hint or f"Add a sheet '{sheet}'")
             return None
-        rows = list(book[sheet].iter_rows(values_only=True))
+        rows = _bounded_rows(book[sheet], f"{where}, sheet '{sheet}'", problems)
+    except (KeyError, OSError, ValueError, TypeError, zipfile.BadZipFile):
+        problems.add(where, *not_a_workbook)
+        return None
     finally:
         book.close()
-    rows = [r for r in rows if any(c is not None and str(c).strip() != "" for c in r)]
+    if rows is None:
+        return None
     if not rows:
         problems.add(f"{where}, sheet '{sheet}'", "the sheet is empty",
                      "Add the header row and data")
         return None
     header = [("" if c is None else str(c).strip()) for c in rows[0]]
-    while header and header[-1] == "":
-        header.pop()
-    body = [[_cell_text(c) for c in r[: len(header)]] for r in rows[1:]]
-    body = [r + [""] * (len(header) - len(r)) for r in body]
+    body = [[_cell_text(c) for c in r] for r in rows[1:]]
     return pd.DataFrame(body, columns=header, dtype=str)
+
+
+def _bounded_rows(sheet, where: str, problems: Problems) -> list[tuple] | None:
+    """The non-blank rows of a read-only sheet, header first, each as wide as the header;
+    None (a problem recorded) when the sheet is larger than the budget."""
+    def blank(row) -> bool:
+        return all(c is None or str(c).strip() == "" for c in row)
+
+    header, header_row = None, 0
+    for number, row in enumerate(sheet.iter_rows(max_col=MAX_SHEET_COLUMNS + 1,
+                                                 values_only=True), start=1):
+        if not blank(row):
+            header, header_row = row, number
+            break
+    if header is None:
+        return []
+    if len(header) > MAX_SHEET_COLUMNS and not blank(header[MAX_SHEET_COLUMNS:]):
+        problems.add(where, f"the header row has more than {MAX_SHEET_COLUMNS:,} columns",
+                     "Keep the columns of data/template.xlsx")
+        return None
+    width = max(j for j, c in enumerate(header) if not blank((c,))) + 1
+    most = min(MAX_SHEET_ROWS, MAX_SHEET_CELLS // width)
+    rows: list[tuple] = [header[:width]]
+    for row in sheet.iter_rows(min_row=header_row + 1, max_col=width, values_only=True):
+        if blank(row):
+            continue
+        if len(rows) > most:
+            problems.add(where, f"the sheet has more than {most:,} rows of {width} columns; "
+                         f"the most the tool reads is {MAX_SHEET_CELLS:,} cells and "
+                         f"{MAX_SHEET_ROWS:,} rows a sheet",
+                         "Keep only the rows of the PCNs and interventions you model")
+            return None
+        rows.append(tuple(row) + (None,) * (width - len(row)))
+    return rows
 
 
 def _cell_text(cell: object) -> str:
@@ -343,3 +437,20 @@ def _as_number(text: str) -> float | None:
     except ValueError:
         return None
     return value if math.isfinite(value) else None
+
+
+def write_model(path: Path, write) -> None:
+    """A file that a writer makes from a path (HiGHS's MPS and LP writers), whole or not at
+    all: written under a temporary name with the same extension, then renamed; a writer that
+    left nothing is an OSError, never "Wrote ..." over an empty or missing file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        if os.path.getsize(tmp) == 0:
+            raise OSError(f"the solver wrote nothing to {path.name}")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

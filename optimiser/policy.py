@@ -9,6 +9,7 @@ in `inputs.py`.
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field
 
 from .errors import Problems, did_you_mean
@@ -36,13 +37,32 @@ TEXT = "text"
 BOOL = "bool"
 NUMBERS = "list of numbers"
 TEXTS = "list of text"
+TEXTS_OR_ALL = "list of text or 'all'"
+TABLE = "table"
+TABLE_OF_NUMBERS = "table of numbers"
+KIND_WORDS = {  # what a value of each kind looks like, for the message when it is not
+    NUMBER: "a number, e.g. 0.25",
+    TEXT: 'text in quotes, e.g. "QJ2"',
+    BOOL: "true or false",
+    NUMBERS: "a list of numbers, e.g. [1.0, 2.0]",
+    TEXTS: 'a list of text in quotes, e.g. ["first", "second"]',
+    TEXTS_OR_ALL: 'a list of codes in quotes, e.g. ["QJ2"], or "all"',
+    TABLE: "a table of named values",
+    TABLE_OF_NUMBERS: "a table of name = number",
+}
+MAX_BUDGET_GBP = 1e12  # £1,000bn a year: over five times what the NHS in England spends
+MAX_GBP_PER_HEAD = 1e5
+MAX_WEIGHT = 1e6  # priority and equity weights
+MAX_GBP_PER_UNIT = 1e7  # £ value of one QALY or one unit of avoided activity
+MAX_ACTIVITY = 1e12  # an activity target, in units of the activity
+MAX_TIME_LIMIT_SECONDS = 7 * 24 * 3600.0  # a week
 
 # Every key a model file may hold. Nested dicts are tables; a list [spec] is an array of tables.
 MODEL_KEYS: dict = {
     "model": {
         "name": TEXT,
         "description": TEXT,
-        "icbs": "list of text or 'all'",
+        "icbs": TEXTS_OR_ALL,
         "years": TEXTS,
         "data": TEXT,
         "discount_rate": NUMBER,
@@ -54,7 +74,7 @@ MODEL_KEYS: dict = {
         "deployable_share": NUMBER,
         "annual_growth": NUMBER,
         "limited_groups": TEXTS,
-        "available_wte": "table",
+        "available_wte": TABLE,
         "note": TEXT,
     },
     "outcome_weights": {
@@ -64,7 +84,7 @@ MODEL_KEYS: dict = {
         "note": TEXT,
     },
     # priority id = weight: the ids come from the data (priorities table), checked there
-    "priority_weights": "table of numbers",
+    "priority_weights": TABLE_OF_NUMBERS,
     "equity": {
         "universal_floor": NUMBER,
         "enhanced_uplift": NUMBER,
@@ -97,6 +117,7 @@ MODEL_KEYS: dict = {
          "source": TEXT, "note": TEXT}
     ],
     "locks": [{"pcn": TEXT, "priority": TEXT, "spend_gbp": NUMBER, "years": TEXTS, "note": TEXT}],
+    "solver": {"time_limit": NUMBER, "note": TEXT},
     "scenarios": "table of scenarios",
 }
 
@@ -208,6 +229,7 @@ class Policy:
     activity_targets: tuple[ActivityTarget, ...] = ()
     locks: tuple[Lock, ...] = ()
     scenario: str = "base"
+    time_limit: float | None = None  # seconds a solve may take; None: SolveOptions' default
     aims: tuple[ActivityTarget | ManagedShareAim, ...] = ()  # reported, never imposed
 
     def on(self, constraint: str) -> bool:
@@ -231,9 +253,7 @@ def merge_scenario(raw: dict, scenario: str | None, where: str, problems: Proble
                      hint or f"The scenarios in this file are: {known}")
         return base
     overrides = copy.deepcopy(scenarios[scenario])
-    if not isinstance(overrides, dict):
-        problems.add(where, f"scenario '{scenario}' must be a table of overrides",
-                     f"Write it as [scenarios.{scenario}]")
+    if not isinstance(overrides, dict):  # reported by check_keys
         return base
     description = overrides.pop("description", None)
     _deep_merge(base, overrides)
@@ -261,6 +281,9 @@ def check_keys(raw: dict, where: str, problems: Problems) -> None:
         if isinstance(body, dict):
             body = {k: v for k, v in body.items() if k != "description"}
             _check_level(body, MODEL_KEYS, f"scenarios.{name}.", where, problems)
+        else:
+            problems.add(where, f"scenario '{name}' must be a table of overrides",
+                         f"Write it as [scenarios.{name}]", value=body)
 
 
 def _check_level(raw: dict, spec: dict, prefix: str, where: str, problems: Problems) -> None:
@@ -275,39 +298,98 @@ def _check_level(raw: dict, spec: dict, prefix: str, where: str, problems: Probl
         sub = spec[key]
         if isinstance(sub, dict):
             if not isinstance(value, dict):
-                problems.add(where, f"'{prefix}{key}' must be a table", f"Write it as [{key}]")
+                problems.add(where, f"'{prefix}{key}' must be a table", f"Write it as [{key}]",
+                             value=value)
             else:
                 _check_level(value, sub, f"{prefix}{key}.", where, problems)
         elif isinstance(sub, list):
             if not isinstance(value, list):
                 problems.add(where, f"'{prefix}{key}' must be a list of tables",
-                             f"Write each as [[{key}]]")
+                             f"Write each as [[{key}]]", value=value)
                 continue
             for i, item in enumerate(value, 1):
                 if isinstance(item, dict):
                     _check_level(item, sub[0], f"{prefix}{key}[{i}].", where, problems)
+                else:
+                    problems.add(where, f"'{prefix}{key}[{i}]' must be a table of settings",
+                                 f"Write each as [[{key}]] with its settings below it",
+                                 value=item)
+        else:
+            _check_value(f"{prefix}{key}", sub, value, where, problems)
+
+
+def is_number(value) -> bool:
+    """A TOML number (not a boolean, which Python counts as one)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def is_finite_number(value) -> bool:
+    """A number that is an amount: not inf, not nan, and (a TOML integer has no limit) within
+    what a float holds."""
+    try:
+        return is_number(value) and math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def _check_value(name: str, kind: str, value, where: str, problems: Problems) -> None:
+    """A setting's value has the kind its key takes, and every number in it is finite."""
+    numbers: list = []
+    if kind == NUMBER:
+        ok = is_number(value)
+        numbers = [value]
+    elif kind == NUMBERS:
+        ok = isinstance(value, list) and all(is_number(v) for v in value)
+        numbers = value if ok else []
+    elif kind == TEXT:
+        ok = isinstance(value, str)
+    elif kind == BOOL:
+        ok = isinstance(value, bool)
+    elif kind == TEXTS:
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    elif kind == TEXTS_OR_ALL:
+        ok = value == "all" or (isinstance(value, list) and all(isinstance(v, str)
+                                                                 for v in value))
+    elif kind == TABLE:
+        ok = isinstance(value, dict)
+    elif kind == TABLE_OF_NUMBERS:
+        ok = isinstance(value, dict)
+        if ok:
+            for key, v in value.items():
+                if key != "note":
+                    _check_value(f"{name}.{key}", NUMBER, v, where, problems)
+    else:
+        ok = True
+    if not ok:
+        problems.add(where, f"'{name}' must be {KIND_WORDS[kind]}", value=value)
+    elif not all(is_finite_number(v) for v in numbers):
+        problems.add(where, f"'{name}' must be a finite number",
+                     "inf and nan are not amounts: enter the figure itself", value=value)
 
 
 class _Reader:
-    """Typed getters over the merged model dict that record problems instead of raising."""
+    """Typed getters over the merged model dict that record problems instead of raising.
+
+    `check_keys` has already reported every value of the wrong kind and every number that
+    is not finite; a getter gives the default for those (so nothing downstream sees them) and
+    reports a number outside its range once.
+    """
 
     def __init__(self, raw: dict, where: str, problems: Problems):
         self.raw, self.where, self.problems = raw, where, problems
 
     def get(self, section: str, key: str, default=None):
-        return (self.raw.get(section) or {}).get(key, default)
+        body = self.raw.get(section)
+        return body.get(key, default) if isinstance(body, dict) else default
 
     def number(self, section, key, default, low=None, high=None, fix="") -> float:
         value = self.get(section, key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.problems.add(self.where, f"'{section}.{key}' must be a number", fix, value=value)
+        if not is_finite_number(value):
             return float(default)
         return self._range(f"{section}.{key}", float(value), low, high, fix)
 
     def _range(self, name, value, low, high, fix) -> float:
-        if value != value:  # NaN
-            self.problems.add(self.where, f"'{name}' is not a number", fix, value=value)
-        elif low is not None and value < low:
+        if low is not None and value < low:
             self.problems.add(self.where, f"'{name}' is below {low:g}", fix, value=value)
         elif high is not None and value > high:
             self.problems.add(self.where, f"'{name}' is above {high:g}", fix, value=value)
@@ -317,18 +399,13 @@ class _Reader:
         value = self.get(section, key, default)
         if value is None:
             return None
-        if not isinstance(value, list) or not all(
-            isinstance(v, int | float) and not isinstance(v, bool) for v in value
-        ):
-            self.problems.add(self.where, f"'{section}.{key}' must be a list of numbers", fix,
-                              value=value)
+        if not isinstance(value, list | tuple) or not all(is_finite_number(v) for v in value):
             return tuple(default) if default else None
         return tuple(self._range(f"{section}.{key}", float(v), low, high, fix) for v in value)
 
     def text(self, section, key, default, choices=None) -> str:
         value = self.get(section, key, default)
         if not isinstance(value, str):
-            self.problems.add(self.where, f"'{section}.{key}' must be text", value=value)
             return default
         if choices and value not in choices:
             hint = did_you_mean(value, choices)
@@ -339,49 +416,62 @@ class _Reader:
 
 
 def read_policy(raw: dict, scenario: str, where: str, problems: Problems) -> Policy:
-    """Build the Policy from a merged model dict; every bad value is recorded as a problem."""
+    """Build the Policy from a merged model dict; every bad value is recorded as a problem.
+
+    Run `check_keys` on the file first: it reports unknown keys, values of the wrong kind and
+    numbers that are not finite, which this reads as their defaults.
+    """
     r = _Reader(raw, where, problems)
     years = r.get("model", "years", None)
-    if not isinstance(years, list) or not years or not all(isinstance(y, str) for y in years):
-        problems.add(where, "'model.years' must list the years, e.g. [\"2026/27\", \"2027/28\"]")
+    years_ok = isinstance(years, list) and bool(years) and all(
+        isinstance(y, str) and y.strip() for y in years)
+    if not years_ok:
+        problems.add(where, "'model.years' must list the years, e.g. [\"2026/27\", \"2027/28\"]",
+                     value=years)
         years = ["2026/27"]
+    repeated = sorted({y for y in years if years.count(y) > 1})
+    if repeated:
+        problems.add(where, f"'model.years' lists {', '.join(repeated)} more than once",
+                     "List each year once, in order", value=years)
+        years, years_ok = list(dict.fromkeys(years)), False
     icbs = r.get("model", "icbs", "all")
     if icbs == "all":
         icbs = ["all"]
     if not isinstance(icbs, list) or not icbs or not all(isinstance(i, str) for i in icbs):
-        problems.add(where, "'model.icbs' must be a list of ICB codes or \"all\"", value=icbs)
+        if isinstance(icbs, list) and not icbs:
+            problems.add(where, "'model.icbs' is empty", 'List ICB codes, or write "all"')
         icbs = ["all"]
 
-    budget = r.numbers("budget", "budget_gbp", None, low=0,
-                       fix="A budget cannot be negative: enter £ per year, 0 or more")
-    per_head = r.numbers("budget", "gbp_per_head", None, low=0,
-                         fix="A budget per head cannot be negative")
-    if (budget is None) == (per_head is None):
+    budget_section = r.get("budget", "budget_gbp", None), r.get("budget", "gbp_per_head", None)
+    budget = r.numbers("budget", "budget_gbp", None, low=0, high=MAX_BUDGET_GBP,
+                       fix="Enter £ per year, from 0 to £1,000bn")
+    per_head = r.numbers("budget", "gbp_per_head", None, low=0, high=MAX_GBP_PER_HEAD,
+                         fix="A budget per head cannot be negative (or above £100,000)")
+    if (budget_section[0] is None) == (budget_section[1] is None):
         problems.add(where, "the model must set exactly one of 'budget.budget_gbp' or "
                      "'budget.gbp_per_head'", "Give the budget for each year in £, or £ per head")
     for name, series in (("budget_gbp", budget), ("gbp_per_head", per_head)):
-        if series is not None and len(series) != len(years):
+        if series is not None and len(series) != len(years) and years_ok:
             problems.add(where, f"'budget.{name}' has {len(series)} values for {len(years)} years",
                          "Give one value per year in model.years")
 
-    weights = r.raw.get("priority_weights") or {}
-    if not isinstance(weights, dict):
-        problems.add(where, "'priority_weights' must be a table of priority = weight",
-                     "Write it as [priority_weights] with lines such as frailty = 1.5")
-        weights = {}
-    priority_weight = {str(p): r.number("priority_weights", p, 1.0, low=0,
-                                        fix="Priority weights are 0 or more")
-                       for p in weights if p != "note"}
+    weights = r.raw.get("priority_weights")
+    priority_weight = {str(p): r.number("priority_weights", p, 1.0, low=0, high=MAX_WEIGHT,
+                                        fix="Priority weights are from 0 to 1,000,000")
+                       for p in (weights if isinstance(weights, dict) else {}) if p != "note"}
 
     activity_gbp = {}
+    section = r.raw.get("outcome_weights")
     for o in OUTCOMES[1:]:
-        if f"{o}_gbp" in (r.raw.get("outcome_weights") or {}):
-            activity_gbp[o] = r.number("outcome_weights", f"{o}_gbp", 0.0, low=0)
+        if isinstance(section, dict) and f"{o}_gbp" in section:
+            activity_gbp[o] = r.number("outcome_weights", f"{o}_gbp", 0.0, low=0,
+                                       high=MAX_GBP_PER_UNIT)
 
-    quintiles = r.numbers("equity", "quintile_weights", (1.0,) * 5, low=0,
-                          fix="Equity weights are 0 or more") or (1.0,) * 5
+    quintiles = r.numbers("equity", "quintile_weights", (1.0,) * 5, low=0, high=MAX_WEIGHT,
+                          fix="Equity weights are from 0 to 1,000,000") or (1.0,) * 5
     if len(quintiles) != 5:
-        problems.add(where, "'equity.quintile_weights' needs 5 values (IMD quintile 1 to 5)")
+        problems.add(where, "'equity.quintile_weights' needs 5 values (IMD quintile 1 to 5)",
+                     value=list(quintiles))
         quintiles = (1.0,) * 5
 
     shares = r.numbers("response", "tranche_shares", (1.0,), low=0, high=1) or (1.0,)
@@ -395,20 +485,24 @@ def read_policy(raw: dict, scenario: str, where: str, problems: Problems) -> Pol
         problems.add(where, "'response.marginal_effect' must not rise from one tranche to the "
                      "next (diminishing returns keep the model concave)", value=list(marginal))
 
-    risk_raw = r.raw.get("risk") or {}
-    risk_columns = {o: str(risk_raw.get(o, "")) for o in OUTCOMES}
+    risk_raw = r.raw.get("risk") if isinstance(r.raw.get("risk"), dict) else {}
+    risk_columns = {o: risk_raw[o] if isinstance(risk_raw.get(o), str) else "" for o in OUTCOMES}
 
-    constraints_raw = r.raw.get("constraints") or {}
+    constraints_raw = r.raw.get("constraints") if isinstance(r.raw.get("constraints"),
+                                                             dict) else {}
     constraints = {}
     for c in CONSTRAINTS:
-        value = constraints_raw.get(c, c not in OFF_UNLESS_SET)
-        if not isinstance(value, bool):
-            problems.add(where, f"'constraints.{c}' must be true or false", value=value)
-            value = c not in OFF_UNLESS_SET
-        constraints[c] = value
+        default = c not in OFF_UNLESS_SET
+        value = constraints_raw.get(c, default)
+        constraints[c] = value if isinstance(value, bool) else default  # check_keys says so
 
     limited = r.get("workforce", "limited_groups", None)
     available = r.get("workforce", "available_wte", {}) or {}
+    time_limit = r.get("solver", "time_limit", None)
+    if time_limit is not None:
+        time_limit = r.number("solver", "time_limit", 600.0, low=0.001,
+                              high=MAX_TIME_LIMIT_SECONDS,
+                              fix="Give the seconds a solve may take, e.g. 600")
 
     policy = Policy(
         name=r.text("model", "name", "model"),
@@ -425,7 +519,7 @@ def read_policy(raw: dict, scenario: str, where: str, problems: Problems) -> Pol
         annual_growth=r.number("workforce", "annual_growth", 0.0, -0.5, 1.0),
         limited_groups=tuple(limited) if isinstance(limited, list) else None,
         available_wte=available if isinstance(available, dict) else {},
-        qaly_gbp=r.number("outcome_weights", "qaly_gbp", 20_000, 0, 1e7),
+        qaly_gbp=r.number("outcome_weights", "qaly_gbp", 20_000, 0, MAX_GBP_PER_UNIT),
         cash_releasing_share=r.number("outcome_weights", "cash_releasing_share", 1.0, 0, 1),
         activity_gbp=activity_gbp,
         priority_weight=priority_weight,
@@ -448,39 +542,48 @@ def read_policy(raw: dict, scenario: str, where: str, problems: Problems) -> Pol
         activity_targets=_targets(r, years, where, problems),
         locks=_locks(r, years, where, problems),
         scenario=scenario or "base",
+        time_limit=time_limit,
         aims=_aims(r, years, where, problems),
     )
     return policy
 
 
+def _tables(r: _Reader, key: str) -> list[tuple[int, dict]]:
+    """The [[key]] tables of the model file, numbered from 1 (`check_keys` reported the rest)."""
+    items = r.raw.get(key)
+    if not isinstance(items, list):
+        return []
+    return [(i, item) for i, item in enumerate(items, 1) if isinstance(item, dict)]
+
+
 def _ring_fences(r: _Reader, where: str, problems: Problems) -> tuple[RingFence, ...]:
     fences = []
-    for i, item in enumerate(r.raw.get("ring_fences") or [], 1):
-        if not isinstance(item, dict):
-            continue
-        priority, tier = item.get("priority"), item.get("tier")
+    for i, item in _tables(r, "ring_fences"):
+        priority, tier, icb = (v if isinstance(v, str) else None
+                               for v in (item.get("priority"), item.get("tier"), item.get("icb")))
         if tier is not None and tier not in TIERS:
             problems.add(where, f"ring fence {i}: tier must be core or enhanced", value=tier)
-        lo, hi = item.get("min_share"), item.get("max_share")
+        lo, hi = (v if is_finite_number(v) else None
+                  for v in (item.get("min_share"), item.get("max_share")))
         for name, v in (("min_share", lo), ("max_share", hi)):
-            if v is not None and (not isinstance(v, int | float) or not 0 <= v <= 1):
+            if v is not None and not 0 <= v <= 1:
                 problems.add(where, f"ring fence {i}: {name} must be a share from 0 to 1",
                              value=v)
-        if lo is None and hi is None:
+        if item.get("min_share") is None and item.get("max_share") is None:
             problems.add(where, f"ring fence {i} sets neither min_share nor max_share")
         if lo is not None and hi is not None and lo > hi:
-            problems.add(where, f"ring fence {i}: min_share is above max_share")
-        fences.append(RingFence(priority, tier, item.get("icb"), lo, hi))
+            problems.add(where, f"ring fence {i}: min_share ({lo:g}) is above max_share "
+                         f"({hi:g}), so no spend can meet it", "Make min_share ≤ max_share")
+        fences.append(RingFence(priority, tier, icb, lo, hi))
     return tuple(fences)
 
 
 def _targets(r: _Reader, years, where: str, problems: Problems) -> tuple[ActivityTarget, ...]:
     targets = []
-    for i, item in enumerate(r.raw.get("activity_targets") or [], 1):
-        if isinstance(item, dict):
-            target = _activity_target(item, f"activity target {i}", years, where, problems)
-            if target is not None:
-                targets.append(target)
+    for i, item in _tables(r, "activity_targets"):
+        target = _activity_target(item, f"activity target {i}", years, where, problems)
+        if target is not None:
+            targets.append(target)
     return tuple(targets)
 
 
@@ -492,24 +595,27 @@ def _activity_target(item: dict, name: str, years, where: str,
     minimum, change = item.get("minimum"), item.get("change_from_baseline")
     if outcome not in OUTCOMES:
         problems.add(where, f"{name}: unknown outcome '{outcome}'",
-                     did_you_mean(outcome, OUTCOMES) or f"Use one of {', '.join(OUTCOMES)}")
+                     did_you_mean(str(outcome), OUTCOMES) or f"Use one of {', '.join(OUTCOMES)}")
         return None
     if outcome == "qaly" and change is not None:
         problems.add(where, f"{name}: QALYs have no baseline to change from",
                      "Give a 'minimum' (QALYs gained a year) instead")
         return None
     if year not in years:
-        problems.add(where, f"{name}: year '{year}' is not in model.years")
+        problems.add(where, f"{name}: the year '{year}' is not in model.years",
+                     f"Use one of {', '.join(years)}")
         return None
     if (minimum is None) == (change is None):
         problems.add(where, f"{name}: give either 'minimum' (activity avoided a year) or "
                      "'change_from_baseline' (e.g. -0.35 for 35% fewer), not both or neither")
         return None
-    if minimum is not None and (not isinstance(minimum, int | float) or minimum < 0):
-        problems.add(where, f"{name}: minimum must be 0 or more", value=minimum)
+    if not all(is_finite_number(v) for v in (minimum, change) if v is not None):
+        return None  # reported by check_keys
+    if minimum is not None and not 0 <= minimum <= MAX_ACTIVITY:
+        problems.add(where, f"{name}: minimum must be from 0 to {MAX_ACTIVITY:,.0f}",
+                     value=minimum)
         return None
-    if change is not None and (isinstance(change, bool) or not isinstance(change, int | float)
-                               or not -1 <= change <= 0):
+    if change is not None and not -1 <= change <= 0:
         problems.add(where, f"{name}: change_from_baseline must be a fall from 0 to -1 "
                      "(e.g. -0.35 for 35% fewer)", value=change)
         return None
@@ -517,17 +623,16 @@ def _activity_target(item: dict, name: str, years, where: str,
     if icb is not None and place is not None:
         problems.add(where, f"{name}: give an 'icb' or a 'place', not both")
         return None
-    return ActivityTarget(outcome, year, None if minimum is None else float(minimum), icb,
-                          place, None if change is None else float(change),
-                          str(item.get("source", "")))
+    return ActivityTarget(outcome, year, None if minimum is None else float(minimum),
+                          icb if isinstance(icb, str) else None,
+                          place if isinstance(place, str) else None,
+                          None if change is None else float(change), _text(item, "source"))
 
 
 def _aims(r: _Reader, years, where: str, problems: Problems) -> tuple:
     """[[aims]]: activity ambitions (as activity targets) or managed shares, reported only."""
     aims: list[ActivityTarget | ManagedShareAim] = []
-    for i, item in enumerate(r.raw.get("aims") or [], 1):
-        if not isinstance(item, dict):
-            continue
+    for i, item in _tables(r, "aims"):
         name = f"aim {i}"
         if "managed" not in item:
             aim = _activity_target(item, name, years, where, problems)
@@ -539,33 +644,44 @@ def _aims(r: _Reader, years, where: str, problems: Problems) -> tuple:
         if managed not in MANAGEMENT_KINDS:
             problems.add(where, f"{name}: 'managed' must be one of {', '.join(MANAGEMENT_KINDS)}",
                          did_you_mean(str(managed), MANAGEMENT_KINDS), value=managed)
-        elif isinstance(share, bool) or not isinstance(share, int | float) \
-                or not 0 < share <= 1:
+        elif not is_finite_number(share) or not 0 < share <= 1:
             problems.add(where, f"{name}: share_of_population must be a share above 0, up to 1",
                          "e.g. 0.05 for 5% of the population", value=share)
         elif year not in years:
             problems.add(where, f"{name}: year '{year}' is not in model.years")
         else:
-            aims.append(ManagedShareAim(managed, float(share), year, str(item.get("source", ""))))
+            aims.append(ManagedShareAim(managed, float(share), year, _text(item, "source")))
     return tuple(aims)
+
+
+def _text(item: dict, key: str) -> str:
+    value = item.get(key, "")
+    return value if isinstance(value, str) else ""  # check_keys reports a wrong kind
 
 
 def _locks(r: _Reader, years, where: str, problems: Problems) -> tuple[Lock, ...]:
     locks = []
-    for i, item in enumerate(r.raw.get("locks") or [], 1):
-        if not isinstance(item, dict):
-            continue
+    for i, item in _tables(r, "locks"):
         pcn, priority, spend = item.get("pcn"), item.get("priority"), item.get("spend_gbp")
-        lock_years = tuple(item.get("years") or ())
+        lock_years = item.get("years") or []
+        if not isinstance(pcn, str):
+            problems.add(where, f"lock {i}: 'pcn' must name a PCN code", value=pcn)
+            continue
         if not isinstance(priority, str):
             problems.add(where, f"lock {i}: 'priority' must name a priority", value=priority)
             continue
-        if not isinstance(spend, int | float) or spend < 0:
+        if spend is None:
+            problems.add(where, f"lock {i} has no spend_gbp", "Add spend_gbp = £ a year")
+            continue
+        if not is_finite_number(spend) or not isinstance(lock_years, list):
+            continue  # reported by check_keys
+        if spend < 0:
             problems.add(where, f"lock {i}: spend_gbp must be £0 or more", value=spend)
             continue
         bad = [y for y in lock_years if y not in years]
         if bad:
-            problems.add(where, f"lock {i}: years {bad} are not in model.years")
+            problems.add(where, f"lock {i}: the years {', '.join(map(str, bad))} are not in "
+                         "model.years", f"Use years among {', '.join(years)}")
             continue
-        locks.append(Lock(str(pcn), priority, float(spend), lock_years))
+        locks.append(Lock(pcn, priority, float(spend), tuple(lock_years)))
     return tuple(locks)

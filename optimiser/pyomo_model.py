@@ -266,10 +266,10 @@ def _parameters(m, inputs: ModelInputs) -> None:
         m.EP, list(OUTCOMES), default=0.0, doc="outcome per person reached [unit of o]",
         initialize={(p, i, o): effect[i][o] * risk[p][o] for p, i in pairs for o in OUTCOMES
                     if effect[i][o] * risk[p][o] != 0})
-    unit_cost = inputs.unit_cost_gbp
-    m.unit_cost_gbp = pyo.Param(
-        list(OUTCOMES[1:]), initialize={o: float(unit_cost[o]) for o in OUTCOMES[1:]},
-        doc="£ unit cost of avoided activity [£]")
+    cash = inputs.outcome_weight_gbp
+    m.cash_gbp = pyo.Param(
+        list(OUTCOMES[1:]), initialize={o: float(cash[o]) for o in OUTCOMES[1:]},
+        doc="£ of cash released by a unit of avoided activity (its value v_o) [£]")
 
     m.universal_floor = pyo.Param(initialize=policy.universal_floor, doc="floor share f [-]")
     m.enhanced_uplift = pyo.Param(initialize=policy.enhanced_uplift, doc="uplift u [-]")
@@ -347,9 +347,9 @@ def define_total_spend(m, t):
 
 
 def define_avoided_cash(m, t):
-    r"""C[t] - sum_{p,i,k} sum_{o activity} unit_cost_o e[i,o] rho[p,o] m_k x[t,p,i,k] = 0   [£]"""
+    r"""C[t] - sum_{p,i,k} sum_{o activity} v_o e[i,o] rho[p,o] m_k x[t,p,i,k] = 0        [£]"""
     return m.avoided_cash[t] == sum(
-        sum(m.unit_cost_gbp[o] * m.activity_per_person[p, i, o] for o in OUTCOMES[1:])
+        sum(m.cash_gbp[o] * m.activity_per_person[p, i, o] for o in OUTCOMES[1:])
         * m.marginal_effect[k] * m.reached[t, p, i, k]
         for (p, i) in m.EP for k in m.K)
 

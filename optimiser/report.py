@@ -23,6 +23,12 @@ from .schemas import ACTIVITY_OUTCOMES, OUTCOME_LABELS, staff_short
 from .targets import scope_name
 from .xlsx import MILLIONS, Workbook, column_chart, pivot_with_chart
 
+STATUS_WORDS = {  # the front sheet's status line when there is no optimum
+    "infeasible": "Infeasible: no allocation meets every rule.",
+    "time_limit": "Time limit reached: the solver stopped before it found the best "
+                  "allocation, so there is no plan to show.",
+    "unbounded": "Unbounded: nothing limits the weighted outcome (is the budget rule off?).",
+}
 TOP_ROWS_PER_RULE = 25  # binding rows listed per rule family beyond budget and workforce
 QUINTILE_NAMES = {1: "Q1 (most deprived)", 2: "Q2", 3: "Q3", 4: "Q4", 5: "Q5 (least deprived)"}
 QUESTION = ("How should the model '{name}'{scenario} allocate {budget} over {years}, and the "
@@ -55,13 +61,11 @@ DATA_SOURCES = (  # the shipped tables' sources, from data/README.md (Sources; L
 
 def higher_need_split(allocation: Allocation) -> dict[str, float]:
     """Spend per eligible person a year where a PCN is flagged higher-need for the priority,
-    against the PCNs that get only the universal offer for it."""
-    inputs = allocation.inputs
-    spend = allocation.spend_priority()
-    key = pd.MultiIndex.from_arrays([spend["pcn_code"], spend["priority_id"]])
-    flags = inputs.higher_need.stack().reindex(key).fillna(False).to_numpy(dtype=bool)
-    cohort = inputs.priority_cohort.stack().reindex(key).fillna(0.0).to_numpy(dtype=float)
-    money_spent = spend["spend_gbp"].to_numpy(dtype=float)
+    against the PCNs that get only the universal offer for it, pooled over ICBs and
+    priorities (a headline; the rule itself is per ICB: `Allocation.higher_need_comparison`)."""
+    frame = allocation.higher_need_frame()
+    flags = frame["flag"].to_numpy()
+    cohort, money_spent = (frame[k].to_numpy(dtype=float) for k in ("cohort", "spend_gbp"))
     hn = money_spent[flags].sum() / cohort[flags].sum() if cohort[flags].sum() else math.nan
     other = money_spent[~flags].sum() / cohort[~flags].sum() if cohort[~flags].sum() else math.nan
     return {"higher_need_per_eligible_gbp": float(hn), "universal_per_eligible_gbp": float(other),
@@ -196,7 +200,7 @@ def summary_workbook(allocation: Allocation, notes: dict[str, str] | None = None
     p = inputs.policy
     notes = notes or {}
     staff_names = {g: staff_short(g) for g in inputs.staff_groups.index}
-    wb = Workbook(f"Allocation summary: {p.name} ({p.scenario})")
+    wb = Workbook(f"Allocation summary: {p.name} ({p.scenario})", inputs.digest)
     front = wb.sheet("Summary")
     optimal = allocation.status == "optimal"
     head = figures(allocation) if optimal else {}
@@ -231,7 +235,7 @@ def _front_sheet(wb, sheet, allocation, head, notes, checks, label) -> None:
             + "; ".join(c.rule for c in checks.failures()))
         words = "Optimal: the best allocation the model can find under every rule." + checked
     else:
-        words = f"{status.capitalize()}: no allocation meets every rule."
+        words = STATUS_WORDS.get(status, f"{status}: the solver stopped without a plan.")
     wb.wide(sheet, row + 1, words, wb.wrap)
     row += 2
     explanation = allocation.explanation
@@ -310,9 +314,11 @@ def _headline(wb, sheet, row, head, inputs) -> int:
          "Above 1: more per head where deprivation is greatest."),
         ("Spend per eligible person a year, higher-need PCNs",
          head["higher_need_per_eligible_gbp"], "gbp2",
-         "Where a PCN is flagged higher-need for the priority (enhanced support)."),
+         "Where a PCN is flagged higher-need for the priority (enhanced support); pooled over "
+         "ICBs and priorities. The rule is per ICB: see the Higher need vs universal sheet."),
         ("Spend per eligible person a year, universal-offer PCNs",
-         head["universal_per_eligible_gbp"], "gbp2", "The other PCNs, for the same priorities."),
+         head["universal_per_eligible_gbp"], "gbp2", "The other PCNs, for the same priorities, "
+         "pooled the same way."),
         ("Concentration index of spend per head", head["spend_per_head_concentration_index"],
          "dec4", "Negative: spend concentrated in more deprived PCNs."),
         ("Binding rules", head["binding_count"], "count", head["binding_constraints"]),
@@ -420,16 +426,41 @@ def _result_sheets(wb: Workbook, allocation: Allocation, staff_names: dict) -> N
     sheet = wb.sheet("By IMD quintile")
     wb.table(sheet, 0, frame[cols], freeze_cols=2)
 
-    frame = _in_priority_order(allocation.higher_need_comparison,
-                               allocation.inputs.priority_ids)
-    frame.insert(2, "priority_name", frame["priority_id"].map(names).fillna(""))
-    sheet = wb.sheet("Higher need vs universal")
-    wb.text(sheet, 0, 0, "Enhanced support: spend per eligible person a year in the PCNs "
-            "flagged higher-need for each priority, against the PCNs that get the universal "
-            "offer only.", wb.bold)
-    wb.table(sheet, 2, frame, freeze_cols=3)
+    _higher_need_sheet(wb, allocation, names)
 
     _shadow_price_sheet(wb, allocation)
+
+
+def _higher_need_sheet(wb: Workbook, allocation: Allocation, names: pd.Series) -> None:
+    """The enhanced-support rule as it is measured: per ICB; the pooled view labelled so."""
+    rank = {r: i for i, r in enumerate(allocation.inputs.priority_ids)}
+    frame = allocation.higher_need_comparison.copy()
+    frame = frame.assign(_rank=frame["priority_id"].map(rank)).sort_values(
+        ["year", "icb_code", "_rank"], kind="stable").drop(columns="_rank")
+    frame.insert(4, "priority_name", frame["priority_id"].map(names).fillna(""))
+    uplift = allocation.inputs.policy.enhanced_uplift
+    sheet = wb.sheet("Higher need vs universal")
+    wb.text(sheet, 0, 0, "Enhanced support, per ICB as the rule measures it: in each ICB, spend "
+            "per eligible person a year on a priority in the PCNs flagged higher-need for it, "
+            "against the ICB's other PCNs. Spend per eligible person on a priority = the PCN's "
+            "spend on all the priority's interventions ÷ the priority's eligible cohort there "
+            "(the largest cohort among its interventions, since they overlap). The rule holds "
+            f"every higher-need PCN at {1 + uplift:.2f} x the others' average or more: the "
+            "lowest PCN's ratio shows it.", wb.wrap)
+    sheet.set_row(0, 60)
+    first, last = wb.table(sheet, 2, frame, freeze_cols=5, labels={
+        "ratio": "Higher-need ÷ other, averages", "lowest_pcn_ratio":
+        "Lowest higher-need PCN ÷ other", "rule_ratio": "The rule: at least"},
+        kinds={"lowest_pcn_ratio": "ratio", "rule_ratio": "ratio"})
+    pooled = _in_priority_order(allocation.higher_need_pooled, allocation.inputs.priority_ids)
+    pooled.insert(2, "priority_name", pooled["priority_id"].map(names).fillna(""))
+    row = last + 3
+    wb.text(sheet, row, 0, "All ICBs pooled: NOT what the rule measures. Each ICB's higher-need "
+            "PCNs are held against its own other PCNs; pooled across ICBs whose spend per "
+            "person differs, the ratio can fall below the rule where every ICB meets it.",
+            wb.bold)
+    wb.table(sheet, row + 2, pooled, freeze=False, labels={
+        "ratio": "Higher-need ÷ other, pooled over ICBs"})
 
 
 def _shadow_price_sheet(wb: Workbook, allocation: Allocation) -> None:
@@ -539,7 +570,8 @@ COMPARISON_KEY_COLUMNS = ("scenario", "icbs", "icb_names", "status", "objective_
 
 def comparison_workbook(table: pd.DataFrame, model_name: str, reference: str) -> bytes:
     """The workbook across scenarios (and ICBs): the same numbers as comparison.csv."""
-    wb = Workbook(f"Scenario comparison: {model_name}")
+    digests = "".join(str(d) for d in table.get("input_digest", pd.Series(dtype=str)))
+    wb = Workbook(f"Scenario comparison: {model_name}", digests)
     front = wb.sheet("Summary")
     front.hide_gridlines(2)
     front.set_column(0, 0, 36)

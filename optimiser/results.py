@@ -6,6 +6,7 @@ inputs. All money is £ at 2024/25 prices, undiscounted, unless a column says ot
 
 from __future__ import annotations
 
+import math
 import platform
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -39,6 +40,27 @@ def money(value: float) -> str:
     if v >= 1e4:
         return f"{sign}£{v / 1e3:,.0f}k"
     return f"{sign}£{v:,.0f}"
+
+
+def amount_up(value: float, step: float) -> float:
+    """`value` rounded up to a multiple of `step` (a shortfall shown to 0.1 WTE is never less
+    than the shortfall): 1.546 WTE -> 1.6, never 1.5."""
+    steps = value / step
+    # a value that is a whole number of steps but for floating-point noise stays where it is
+    near = round(steps)
+    noise = min(1e-9 * max(1.0, abs(steps)), 1e-6)
+    return (near if abs(steps - near) <= noise else math.ceil(steps)) * step
+
+
+def money_up(value: float) -> str:
+    """A shortfall in £, as `money` writes it but rounded up at the precision shown, so adding
+    the amount shown is always enough: £52,553 -> £53k, £1,234,567 -> £1.3m."""
+    v = max(float(value), 0.0)
+    if v >= 1e6:
+        return money(amount_up(v, 1e5))
+    if v >= 1e4:
+        return money(amount_up(v, 1e3))
+    return money(amount_up(v, 1.0))
 
 
 @dataclass
@@ -194,24 +216,69 @@ class Allocation:
 
     @cached_property
     def higher_need_comparison(self) -> pd.DataFrame:
-        """Per priority and year: spend per eligible person in higher-need vs other PCNs."""
-        inputs = self.inputs
-        cohort = inputs.priority_cohort
-        flags = inputs.higher_need
-        spend = self.spend_priority()
+        """Per year, ICB and priority, as the enhanced-support rule measures it: spend per
+        eligible person in the ICB's higher-need PCNs for the priority against its other PCNs.
+
+        Spend per eligible person on a priority in a PCN is the PCN's spend on all the
+        priority's interventions divided by the priority's cohort there (the largest eligible
+        cohort among its interventions, `ModelInputs.priority_cohort`). `other_per_eligible_gbp`
+        is the other PCNs' spend over their cohorts (PCNs with no cohort left out, as in the
+        rule); `ratio` is the higher-need PCNs' average over it; `lowest_pcn_ratio` the lowest
+        single higher-need PCN's, which the rule holds at `rule_ratio` = 1 + uplift or more.
+        """
+        frame = self.higher_need_frame()
+        frame = frame[frame["cohort"] > 0]
+        keys = ["year", "icb_code", "priority_id"]
+        hn = frame[frame["flag"]].groupby(keys)
+        others = frame[~frame["flag"]].groupby(keys)[["spend_gbp", "cohort"]].sum()
+        out = hn[["spend_gbp", "cohort"]].sum().join(
+            others.rename(columns=lambda c: f"{c}_other"), how="inner")
+        out = out[out["cohort_other"] > 0]
+        out["higher_need_pcns"] = hn.size().reindex(out.index).astype(int)
+        out["higher_need_per_eligible_gbp"] = out["spend_gbp"] / out["cohort"]
+        out["other_per_eligible_gbp"] = out["spend_gbp_other"] / out["cohort_other"]
+        per_pcn = frame[frame["flag"]].assign(each=lambda f: f["spend_gbp"] / f["cohort"])
+        lowest = per_pcn.groupby(keys)["each"].min().reindex(out.index)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["ratio"] = out["higher_need_per_eligible_gbp"] / out["other_per_eligible_gbp"]
+            out["lowest_pcn_ratio"] = lowest / out["other_per_eligible_gbp"]
+        policy = self.inputs.policy
+        out["rule_ratio"] = 1.0 + policy.enhanced_uplift if policy.on(
+            "enhanced_support_uplift") else np.nan
+        out = out.reset_index()
+        names = self.inputs.pcns.drop_duplicates("icb_code").set_index("icb_code")["icb_name"]
+        out.insert(2, "icb_name", out["icb_code"].map(names))
+        return out[["year", "icb_code", "icb_name", "priority_id", "higher_need_pcns",
+                    "higher_need_per_eligible_gbp", "other_per_eligible_gbp", "ratio",
+                    "lowest_pcn_ratio", "rule_ratio"]]
+
+    @cached_property
+    def higher_need_pooled(self) -> pd.DataFrame:
+        """Per year and priority, every ICB's PCNs pooled: not what the rule measures (each
+        ICB's higher-need PCNs are held against its own other PCNs), so a pooled ratio can be
+        below 1 + uplift where every ICB meets it."""
+        frame = self.higher_need_frame()
         rows = []
-        for (year, r), group in spend.groupby(["year", "priority_id"]):
-            f = flags.loc[group["pcn_code"], r].to_numpy()
-            c = cohort.loc[group["pcn_code"], r].to_numpy()
-            s = group["spend_gbp"].to_numpy()
+        for (year, r), group in frame.groupby(["year", "priority_id"], sort=False):
+            f, c, s = (group[k].to_numpy() for k in ("flag", "cohort", "spend_gbp"))
             hn = s[f].sum() / c[f].sum() if c[f].sum() else np.nan
             other = s[~f].sum() / c[~f].sum() if c[~f].sum() else np.nan
-            rows.append({"year": year, "priority_id": r,
-                         "higher_need_pcns": int(f.sum()),
-                         "higher_need_per_eligible_gbp": hn,
-                         "other_per_eligible_gbp": other,
+            rows.append({"year": year, "priority_id": r, "higher_need_pcns": int(f.sum()),
+                         "higher_need_per_eligible_gbp": hn, "other_per_eligible_gbp": other,
                          "ratio": hn / other if other else np.nan})
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows, columns=["year", "priority_id", "higher_need_pcns",
+                                           "higher_need_per_eligible_gbp",
+                                           "other_per_eligible_gbp", "ratio"])
+
+    def higher_need_frame(self) -> pd.DataFrame:
+        """year x PCN x priority: spend, the priority's cohort, higher-need flag, ICB."""
+        inputs = self.inputs
+        spend = self.spend_priority()
+        key = pd.MultiIndex.from_arrays([spend["pcn_code"], spend["priority_id"]])
+        return spend.assign(
+            flag=inputs.higher_need.stack().reindex(key).fillna(False).to_numpy(dtype=bool),
+            cohort=inputs.priority_cohort.stack().reindex(key).fillna(0.0).to_numpy(float),
+            icb_code=spend["pcn_code"].map(inputs.pcns["icb_code"]).to_numpy())
 
     def spend_priority(self) -> pd.DataFrame:
         """year x PCN x priority spend (every combination)."""

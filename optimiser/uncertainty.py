@@ -289,18 +289,10 @@ class _Runner:
             self._remote = self._client.scatter(self.payload, broadcast=True)
             self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
         elif self.workers > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
+            from .processes import process_pool
 
-            # Workers start from a clean process (never forked from this one, whose HiGHS
-            # threads must not be copied); a fork server that has imported the optimiser once
-            # starts them fastest.
-            if "forkserver" in multiprocessing.get_all_start_methods():
-                context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["optimiser.uncertainty"])
-            else:
-                context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+            # workers that end with this process, never forked from it (processes.py)
+            self._pool = process_pool(self.workers, ["optimiser.uncertainty"])
         return self
 
     def __exit__(self, *exc):

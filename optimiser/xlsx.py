@@ -9,6 +9,8 @@ same total in the CSV files. No cell holds a formula. A workbook is built in mem
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 import math
 import re
 from io import BytesIO
@@ -69,7 +71,8 @@ COLUMNS: dict[str, tuple[str, str]] = {  # column -> (label, format)
     "other_per_eligible_gbp": ("Spend per eligible person a year, other PCNs (£)", "gbp2"),
     "universal_per_eligible_gbp": ("Spend per eligible person a year, universal-offer PCNs (£)",
                                    "gbp2"),
-    "higher_need_to_universal_ratio": ("Higher-need ÷ universal spend per eligible person",
+    "higher_need_to_universal_ratio": ("Higher-need ÷ universal spend per eligible person, "
+                                       "pooled over ICBs and priorities (the rule is per ICB)",
                                        "ratio"),
     "ratio": ("Higher-need ÷ other", "ratio"),
     "qaly_per_1000": ("QALYs per 1,000 people", "dec2"),
@@ -187,18 +190,37 @@ def column_spec(name: str, staff_names: dict[str, str] | None = None) -> tuple[s
 
 # ---- a small layer over xlsxwriter ----------------------------------------------------------
 
-class Workbook:
-    """An in-memory xlsxwriter workbook with the house formats; `close()` returns its bytes."""
+def created_time(digest: str) -> datetime.datetime:
+    """The workbook's "created" property, from the inputs' digest and not the clock, so two
+    runs of the same inputs write the same bytes: a moment in 2000-2019 that the digest picks
+    (the same inputs, the same moment; other inputs, almost surely another)."""
+    seconds = int(hashlib.sha256(digest.encode()).hexdigest()[:12], 16) % CREATED_SPAN_SECONDS
+    return CREATED_FROM + datetime.timedelta(seconds=seconds)
 
-    def __init__(self, title: str):
+
+CREATED_FROM = datetime.datetime(2000, 1, 1)
+CREATED_SPAN_SECONDS = 20 * 365 * 24 * 3600
+
+
+class Workbook:
+    """An in-memory xlsxwriter workbook with the house formats; `close()` returns its bytes.
+
+    `digest` names the inputs (ModelInputs.digest): the workbook's created time comes from it
+    (`created_time`), so the same inputs give the same file byte for byte.
+    """
+
+    def __init__(self, title: str, digest: str = ""):
         import xlsxwriter
 
         self._buffer = BytesIO()
         self.book = xlsxwriter.Workbook(self._buffer, {
             "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
             "strings_to_numbers": False})
-        self.book.set_properties({"title": title, "comments": "Written by the NHS "
-                                  "proportionate-universalism allocation optimiser"})
+        self.book.set_properties({
+            "title": title, "created": created_time(digest),
+            "comments": "Written by the NHS proportionate-universalism allocation optimiser. "
+                        f"Inputs digest {digest or '(none)'}; the created time is set from it, "
+                        "not the clock, so the same inputs give the same file."})
         self._formats: dict = {}
         self.header = self.format(bold=True, text_wrap=True, valign="top", bg_color="#DCE6F2",
                                   bottom=1)

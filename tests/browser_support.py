@@ -45,17 +45,25 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def served_app(store_url: str, log_path: Path, port: int | None = None,
-               timeout: float = 120.0) -> Iterator[str]:
-    """Run `streamlit run app.py` on 127.0.0.1 until the block ends; yield its URL."""
+               timeout: float = 120.0, secrets: Path | None = None,
+               env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run `streamlit run app.py` on 127.0.0.1 until the block ends; yield its URL.
+
+    `secrets`: a secrets.toml to use instead of .streamlit/secrets.toml (sign-in settings);
+    without it the app is served with no secrets at all. The process is `served_app.process`
+    while the block runs (a test may stop it itself)."""
     port = port or free_port()
-    env = {**os.environ, "OPTIMISER_STORE_URL": store_url, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "OPTIMISER_STORE_URL": store_url, "PYTHONUNBUFFERED": "1",
+           **(env or {})}
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true",
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+               "--secrets.files", str(secrets or log_path.parent / "no-secrets.toml")]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
                                    stderr=subprocess.STDOUT)
+        served_app.process = process
         url = f"http://127.0.0.1:{port}"
         try:
             _wait_healthy(url, process, timeout, log_path)
@@ -100,10 +108,16 @@ def chromium() -> Iterator[object]:
 
 def open_app(browser, url: str, timeout_ms: int = 120_000):
     """A new browser context (a new Streamlit session) with the app loaded and solved."""
+    page = open_page(browser, url)
+    wait_for_result(page, 1, timeout_ms)
+    return page
+
+
+def open_page(browser, url: str):
+    """A new browser context (a new Streamlit session) on the app, without waiting for it."""
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     page.goto(url)
-    wait_for_result(page, 1, timeout_ms)
     return page
 
 

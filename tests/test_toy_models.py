@@ -233,6 +233,58 @@ def test_invest_to_save_returns_a_share_of_avoided_activity_to_next_year():
     assert spend[YEARS[1]] == pytest.approx(1_500)
 
 
+def test_invest_to_save_returns_cash_as_the_model_file_values_it():
+    # a avoids 0.1 admission and 0.4 bed days per person (unit cost £100 each). The model file
+    # releases half of an admission's cost as cash (cash-releasing share 0.5) and values bed
+    # days at £0 (the admission's cost already pays for the stay). Year 1: £1,000 reaches 100
+    # people: 10 admissions x £100 x 0.5 = £500 of cash, the 40 bed days none; half of it
+    # returns, so year 2 has £1,000 + 0.5 x £500 = £1,250. (At full unit cost with bed days
+    # it would be £1,000 + 0.5 x (£1,000 + £4,000) = £3,500.) The priority weight of 2 does
+    # not change the cash: it weighs outcomes, not money.
+    ivs = [intervention_row("a", "frailty", "core", 10, 0.5, nel_avoided=0.1,
+                            nel_avoided_low=0.1, nel_avoided_high=0.1, bed_days_avoided=0.4,
+                            bed_days_avoided_low=0.4, bed_days_avoided_high=0.4)]
+    inputs = toy_inputs(TWO_PCNS, ivs, years=YEARS[:2], budget_gbp=(1_000.0, 1_000.0),
+                        invest_to_save_share=0.5, cash_releasing_share=0.5,
+                        activity_gbp={"bed_days_avoided": 0.0}, priority_weight={"frailty": 2.0})
+    allocation = solved(inputs)  # the independent check recomputes the cash the same way
+    spend = allocation.detail.groupby("year")["spend_gbp"].sum()
+    assert spend[YEARS[0]] == pytest.approx(1_000)
+    assert spend[YEARS[1]] == pytest.approx(1_250)
+    cash = allocation.solution.col_value[allocation.lp.columns["avoided_cash"].start]
+    assert cash == pytest.approx(500)
+
+
+def test_higher_need_is_compared_within_each_icb_and_pooled_only_as_a_label():
+    # Two ICBs, each with one higher-need PCN for frailty (A in X, C in Y) and one other, and
+    # cohorts of 1,000 or 3,000 (cost £2 a person). Locks hold X's other PCN at £1 a person
+    # and Y's at £0.20, and each higher-need PCN at exactly 1.25 x its own ICB's: the rule
+    # (uplift 25%) holds in both. Pooled across ICBs the higher-need PCNs get (1,250 + 750) /
+    # 4,000 = £0.50 a person and the others (3,000 + 200) / 4,000 = £0.80: a ratio of 0.625,
+    # though no ICB falls short.
+    pcns = [pcn_row("A", "X", 1000, 1), pcn_row("B", "X", 3000, 5),
+            pcn_row("C", "Y", 3000, 1), pcn_row("D", "Y", 1000, 5)]
+    ivs = [intervention_row("a", "frailty", "core", 2, 0.1)]
+    locks = tuple(Lock(p, "frailty", v) for p, v in
+                  (("A", 1250.0), ("B", 3000.0), ("C", 750.0), ("D", 200.0)))
+    inputs = toy_inputs(pcns, ivs, higher_need={"A": ("frailty",), "C": ("frailty",)},
+                        budget_gbp=(10_000.0,), enhanced_uplift=0.25, locks=locks)
+    allocation = solved(inputs)
+    table = allocation.higher_need_comparison.set_index("icb_code")
+    assert list(table.index) == ["X", "Y"]
+    assert table.loc["X", "higher_need_per_eligible_gbp"] == pytest.approx(1.25)
+    assert table.loc["X", "other_per_eligible_gbp"] == pytest.approx(1.0)
+    assert table.loc["Y", "higher_need_per_eligible_gbp"] == pytest.approx(0.25)
+    assert table.loc["Y", "other_per_eligible_gbp"] == pytest.approx(0.2)
+    assert table["ratio"].to_numpy() == pytest.approx([1.25, 1.25])
+    assert table["lowest_pcn_ratio"].to_numpy() == pytest.approx([1.25, 1.25])
+    assert (table["rule_ratio"] == 1.25).all()
+    pooled = allocation.higher_need_pooled.set_index("priority_id").loc["frailty"]
+    assert pooled["higher_need_per_eligible_gbp"] == pytest.approx(0.5)
+    assert pooled["other_per_eligible_gbp"] == pytest.approx(0.8)
+    assert pooled["ratio"] == pytest.approx(0.625)
+
+
 def test_activity_target_moves_money_to_admission_avoidance():
     # a: QALYs only; b: avoids 0.5 admissions per person, no QALYs, outcome weight zero.
     # Target 100 admissions -> b reaches 200 people (£2,000); a gets the remaining £8,000.

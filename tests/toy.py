@@ -29,7 +29,9 @@ def pcn_row(code: str, icb: str, population: int, quintile: int, **extra) -> dic
     row = {
         "pcn_code": code, "pcn_name": f"{code} PCN", "icb_code": icb, "icb_name": f"{icb} ICB",
         "place_code": f"{icb}P", "place_name": f"{icb} place", "population": population,
-        **{c: population for c in POPULATION_COLUMNS[1:]},
+        # every age band as large as it may be: all the PCN's people are 65 and over
+        **{c: (population if c in ("pop_65_plus", "pop_75_plus", "pop_85_plus") else 0)
+           for c in POPULATION_COLUMNS[1:]},
         "imd_score": 10.0 * (6 - quintile), "imd_quintile": quintile,
         **{c: 1.0 for c in NEED_COLUMNS},
         **{c: 0.1 for c in PREVALENCE_COLUMNS},

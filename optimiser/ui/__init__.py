@@ -9,4 +9,10 @@ scenarios.py the Scenarios tab (save, load, compare) over store.py
 store.py     the scenario store (SQLAlchemy; SQLite beside the app by default)
 upload.py    checking an uploaded workbook; files.py the Data and downloads tab
 glossary.py  the tooltips: plain meanings of PCN, IMD quintile, WTE, QALY, shadow price...
+auth.py      the sign-in gate (OpenID Connect or a workshop passcode) and the roles
+passcode.py  the passcode's salted scrypt hash (python -m optimiser passcode)
+safe.py      text people typed, escaped before anything renders it as markdown
+jobs.py      long actions in worker threads: estimates, progress, cancelling HiGHS
+tasks.py     what the long actions do (the plan, a relaxation, the frontier...), in steps
+background.py  starting jobs from the page, their progress bar and Cancel button
 """

@@ -15,7 +15,7 @@ import streamlit as st
 
 from ..equity import quintile_ratio
 from ..results import Allocation
-from . import state
+from . import background, state
 from .controls import View, short_icb
 from .glossary import short_priority, term
 from .tables import pcn_frame
@@ -169,8 +169,9 @@ def frontier(result: state.Result, allocation: Allocation) -> None:
     points = left.slider("Points on the frontier", 10, 25, 11, key="frontier_points")
     key = inputs.with_policy(need_gradient=0.0).digest
     if right.button("Draw the frontier", key="frontier_go", type="primary"):
-        with st.spinner(f"Solving {points} settings of the equity dial, each warm-started…"):
-            ss["frontier"] = (key, state.frontier_points(inputs, points))
+        state.start_frontier(inputs, points, key)
+    right.caption(f"Takes {state.frontier_time(inputs, points)}.")
+    background.progress("frontier")
     stored = ss.get("frontier")
     if not stored:
         st.info("Press **Draw the frontier** to sweep the equity dial from 0 to 1.")

@@ -110,9 +110,8 @@ def prepare(app: state.App, base: ModelInputs) -> None:
     except InputError:
         inputs = base
     values = widget_values(inputs)
-    if ss.get("sync"):
+    if ss.get("sync"):  # cleared once the sidebar is drawn (`sidebar`), not before: see _fold
         ss.update(values)
-        ss["sync"] = False
     else:
         for key, value in values.items():
             if key not in ss:
@@ -132,8 +131,16 @@ def section(label: str, name: str, expanded: bool = False):
 
 
 def _fold(kind: str, item, base: ModelInputs) -> None:
-    """on_change: apply one widget's new value to the changes (relative to the base model)."""
+    """on_change: apply one widget's new value to the changes (relative to the base model).
+
+    Not while the widgets have yet to show replaced settings (a loaded scenario, a
+    relaxation): a run stopped by a newer one before it drew the sidebar leaves the browser
+    holding the old values, which it sends back with the next rerun as if they were edits
+    (a loaded equity dial of 0.70 came back as 0.50); `prepare` writes the settings again.
+    """
     ss = st.session_state
+    if ss.get("sync"):
+        return
     changes = copy.deepcopy(ss["changes"])
     p = base.policy
     if kind == "budget":
@@ -223,6 +230,9 @@ def _minimal(changes: dict, base: ModelInputs) -> dict:
 
 def _icbs_changed() -> None:
     ss = st.session_state
+    if ss.get("sync"):  # a stale value from the browser (see _fold): keep the replaced ICBs
+        ss["icbs"] = ss.get("icbs_last") or ss["icbs"]
+        return
     if not ss["icbs"]:
         ss["icbs"] = ss.get("icbs_last") or []
         state.flash("warning", "Choose at least one ICB: the selection was kept.")
@@ -291,6 +301,7 @@ def sidebar(app: state.App, base: ModelInputs) -> View:
         st.button("Back to the base model", key="reset", on_click=_reset, args=(app,),
                   help="Undo every change: the model file's settings for its ICBs.",
                   width="stretch")
+    st.session_state["sync"] = False  # the widgets now show the session's settings
     return view
 
 

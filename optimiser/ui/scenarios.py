@@ -1,7 +1,10 @@
 """The Scenarios tab: save the current settings under a name, load them, compare two.
 
 The store (store.py) is shared by everyone using the same database. A save whose name is
-taken asks before overwriting; a load re-applies the saved Policy changes and ICBs.
+taken asks before overwriting; a load re-applies the saved Policy changes and ICBs. Each
+scenario records who saved it: a facilitator may overwrite and delete any scenario, a viewer
+only their own (auth.py; the store refuses the rest too). Names and descriptions people type
+are shown as text (safe.md), never as markdown.
 """
 
 from __future__ import annotations
@@ -14,10 +17,14 @@ import streamlit as st
 
 from ..errors import InputError
 from ..results import Allocation, money
-from . import state
+from . import auth, background, state
 from .charts import NHS_BLUE, ORANGE, chart, layout
+from .safe import md
 from .store import (
+    BadScenario,
+    Entry,
     NameTaken,
+    NotYours,
     ScenarioStore,
     changes_from_json,
     changes_to_json,
@@ -27,37 +34,76 @@ from .store import (
 from .views import tile_values
 
 CURRENT = "Current settings"
+DESCRIPTION_LIMIT = 1000  # characters
 
 
 def current_settings(app: state.App) -> dict:
     return {"icbs": list(state.selected_icbs()),
             "changes": changes_to_json(st.session_state["changes"]),
-            "model": app.model_file.name, "data": app.data_label}
+            "model": app.model_file.name, "data": app.data_label,
+            "description": str(st.session_state.get("save_description", ""))[
+                :DESCRIPTION_LIMIT].strip()}
 
 
 def _save(app: state.App, store: ScenarioStore, overwrite: bool) -> None:
     ss = st.session_state
+    user = auth.current_user()
     try:
         name = clean_name(ss.get("save_name", ""))
     except ValueError as err:
         state.flash("warning", str(err))
         return
     try:
-        outcome = store.save(name, current_settings(app), overwrite=overwrite)
+        outcome = store.save(name, current_settings(app), overwrite=overwrite,
+                             owner=user.key, any_owner=user.facilitator)
     except NameTaken:
         ss["clash"] = name
         return
+    except NotYours as err:
+        ss.pop("clash", None)
+        state.flash("error", md(err))
+        return
     except Exception as err:  # noqa: BLE001 - a database error is reported, not raised
-        state.flash("error", f"The scenario could not be saved ({type(err).__name__}: {err}). "
+        state.flash("error", f"The scenario could not be saved ({type(err).__name__}). "
                              "Nothing was overwritten.")
         return
     ss.pop("clash", None)
     verb = "Saved" if outcome == "saved" else "Overwrote"
-    state.flash("success", f"{verb} scenario '{name}'.")
+    state.flash("success", f"{verb} scenario '{md(name)}'.")
 
 
 def _cancel() -> None:
     st.session_state.pop("clash", None)
+
+
+def _delete(store: ScenarioStore, name: str) -> None:
+    user = auth.current_user()
+    st.session_state.pop("confirm_delete", None)
+    try:
+        store.delete(name, owner=user.key, any_owner=user.facilitator)
+    except NotYours as err:
+        state.flash("error", md(err))
+        return
+    except KeyError:
+        state.flash("warning", f"The scenario '{md(name)}' is no longer in the store.")
+        return
+    except Exception as err:  # noqa: BLE001 - a database error is reported, not raised
+        state.flash("error", f"The scenario could not be deleted ({type(err).__name__}).")
+        return
+    state.flash("success", f"Deleted scenario '{md(name)}'.")
+
+
+def _ask_delete(name: str) -> None:
+    st.session_state["confirm_delete"] = name
+
+
+def saved_settings(store: ScenarioStore, name: str) -> tuple[dict, tuple[str, ...], dict,
+                                                             list[str]]:
+    """A saved scenario's settings, ICBs, policy changes and ignored fields; KeyError or
+    BadScenario (with the reason in words) when it cannot be used."""
+    settings = store.load(name)
+    changes, ignored = changes_from_json(settings.get("changes", {}), name)
+    return settings, tuple(settings["icbs"]), changes, ignored
 
 
 def _load(app: state.App, store: ScenarioStore) -> None:
@@ -66,31 +112,37 @@ def _load(app: state.App, store: ScenarioStore) -> None:
     if not name:
         return
     try:
-        settings = store.load(name)
+        settings, icbs, changes, ignored = saved_settings(store, name)
     except KeyError:
-        state.flash("warning", f"The scenario '{name}' is no longer in the store.")
+        state.flash("warning", f"The scenario '{md(name)}' is no longer in the store.")
         return
-    changes, ignored = changes_from_json(settings.get("changes", {}))
+    except BadScenario as err:
+        state.flash("error", md(err))
+        return
     known = set(app.icb_table.index)
-    icbs = [i for i in settings.get("icbs", []) if i in known]
+    icbs = [i for i in icbs if i in known]
     if not icbs:
-        state.flash("error", f"The scenario '{name}' is for ICBs that are not in the data in "
-                             "use, so it was not loaded.")
+        state.flash("error", f"The scenario '{md(name)}' is for ICBs that are not in the data "
+                             "in use, so it was not loaded.")
         return
     try:
         base = state.base_inputs(str(app.model_file), tuple(sorted(icbs)), app.data_key,
                                  app.tables)
         base.with_policy(**changes)
-    except (InputError, TypeError, ValueError) as err:
-        report = err.report() if isinstance(err, InputError) else str(err)
-        state.flash("error", f"The scenario '{name}' cannot be used with this data, so it was "
-                             f"not loaded.\n\n{report}")
+    except InputError as err:
+        state.flash("error", f"The scenario '{md(name)}' cannot be used with this data, so it "
+                             "was not loaded.\n\n" + "\n".join(f"- {md(p)}"
+                                                               for p in err.problems))
+        return
+    except Exception as err:  # noqa: BLE001 - a stored value of the wrong kind, in words
+        state.flash("error", f"The scenario '{md(name)}' holds a setting this app cannot use "
+                             f"({type(err).__name__}), so it was not loaded.")
         return
     ss["icbs"] = icbs
     state.set_changes(changes)
-    note = f" (ignored settings this version does not know: {', '.join(ignored)})" \
+    note = f" (ignored settings this version does not know: {md(', '.join(ignored))})" \
         if ignored else ""
-    state.flash("success", f"Loaded scenario '{name}' (saved {_when(settings)}){note}.")
+    state.flash("success", f"Loaded scenario '{md(name)}' (saved {_when(settings)}){note}.")
 
 
 def _when(settings: dict) -> str:
@@ -105,7 +157,7 @@ def scenarios_tab(app: state.App, allocation: Allocation | None) -> None:
     if store is None:
         st.error(st.session_state.get("store_error", "The scenario store cannot be opened."))
         return
-    st.caption(f"Scenarios are kept in {describe_url(store.url)}: everyone using the same "
+    st.caption(f"Scenarios are kept in {md(describe_url(store.url))}: everyone using the same "
                "store sees them. Set OPTIMISER_STORE_URL to share a database server.")
     save, load = st.columns(2)
     with save:
@@ -118,41 +170,124 @@ def scenarios_tab(app: state.App, allocation: Allocation | None) -> None:
 
 def save_section(app: state.App, store: ScenarioStore) -> None:
     ss = st.session_state
+    user = auth.current_user()
     st.subheader("Save", anchor=False)
-    st.text_input("Scenario name", key="save_name", placeholder="e.g. Board workshop, option B")
+    st.text_input("Scenario name", key="save_name", placeholder="e.g. Board workshop, option B",
+                  max_chars=200)
+    st.text_area("Description (optional)", key="save_description", max_chars=DESCRIPTION_LIMIT,
+                 height=68, placeholder="What this option is for")
     st.button("Save the current settings", key="save", type="primary", on_click=_save,
               args=(app, store, False))
+    if not user.facilitator:
+        st.caption("Saved under your name; you can overwrite and delete only your own.")
     clash = ss.get("clash")
-    if clash:
-        st.warning(f"A scenario called '{clash}' is already saved. Overwrite it with the "
+    if not clash:
+        return
+    try:
+        owner = store.owner(clash)
+    except KeyError:  # deleted meanwhile: the next save will simply save
+        owner = user.key
+    if user.may_change(owner):
+        st.warning(f"A scenario called '{md(clash)}' is already saved. Overwrite it with the "
                    "current settings?")
         yes, no = st.columns(2)
         yes.button("Overwrite", key="overwrite", on_click=_save, args=(app, store, True))
         no.button("Cancel", key="cancel_overwrite", on_click=_cancel)
+    else:
+        st.warning(md(NotYours(clash, owner)))
+        st.button("Choose another name", key="cancel_overwrite", on_click=_cancel)
+
+
+def _label(entries: dict[str, Entry]):
+    def label(name: str) -> str:  # selectbox options are shown as plain text
+        owner = entries[name].owner if name in entries else None
+        return f"{name} (by {owner})" if owner else name
+    return label
 
 
 def load_section(app: state.App, store: ScenarioStore) -> list[str]:
+    ss = st.session_state
+    user = auth.current_user()
     st.subheader("Load", anchor=False)
     try:
-        names = store.names()
+        entries = {e.name: e for e in store.entries()}
     except Exception as err:  # noqa: BLE001 - an unreachable store is reported
         st.error(f"The scenario store cannot be read ({type(err).__name__}).")
         return []
+    names = list(entries)
     if not names:
         st.info("No scenarios saved yet.")
         return names
-    st.selectbox("Saved scenarios", names, key="load_name")
-    st.button("Load", key="load", on_click=_load, args=(app, store))
+    chosen = st.selectbox("Saved scenarios", names, key="load_name",
+                          format_func=_label(entries))
+    if chosen in entries:
+        _describe(store, chosen)
+    load, delete = st.columns(2)
+    load.button("Load", key="load", on_click=_load, args=(app, store))
+    if chosen in entries and user.may_change(entries[chosen].owner):
+        if ss.get("confirm_delete") == chosen:
+            st.warning(f"Delete the scenario '{md(chosen)}' for everyone?")
+            yes, no = st.columns(2)
+            yes.button("Delete", key="delete_yes", type="primary", on_click=_delete,
+                       args=(store, chosen))
+            no.button("Keep it", key="delete_no", on_click=_ask_delete, args=(None,))
+        else:
+            delete.button("Delete…", key="delete", on_click=_ask_delete, args=(chosen,))
     return names
 
 
-def _allocation_for(app: state.App, store: ScenarioStore, name: str,
-                    current: Allocation | None) -> Allocation | None:
+def _describe(store: ScenarioStore, name: str) -> None:
+    """The chosen scenario's description and when it was saved, as text."""
+    try:
+        settings = store.load(name)
+    except KeyError:
+        return
+    except BadScenario as err:
+        st.warning(md(err))
+        return
+    words = settings.get("description") or "No description."
+    st.caption(f"{md(words)} Saved {_when(settings)}.")
+
+
+def _inputs_for(app: state.App, store: ScenarioStore, name: str):
+    """The inputs a saved scenario solves (None for the current settings, already solved)."""
     if name == CURRENT:
-        return current
-    settings = store.load(name)
-    changes, _ = changes_from_json(settings.get("changes", {}))
-    return state.compare_allocation(app, tuple(settings.get("icbs", [])), changes)
+        return None
+    _, icbs, changes, _ = saved_settings(store, name)
+    return state.compare_inputs(app, icbs, changes)
+
+
+def _compare(app: state.App, store: ScenarioStore, current: Allocation | None) -> None:
+    """Start solving the two chosen scenarios; the comparison is kept when both are solved."""
+    ss = st.session_state
+    a_name, b_name = ss["compare_a"], ss["compare_b"]
+    ss.pop("comparison", None)
+    try:
+        a_inputs = _inputs_for(app, store, a_name)
+        b_inputs = _inputs_for(app, store, b_name)
+    except BadScenario as err:
+        st.error(md(err))
+        return
+    except KeyError as err:
+        st.error(f"The scenario '{md(err.args[0])}' is no longer in the store.")
+        return
+    except InputError as err:
+        st.error("These scenarios cannot be compared:\n\n"
+                 + "\n".join(f"- {md(p)}" for p in err.problems))
+        return
+    except Exception as err:  # noqa: BLE001 - a stored value of the wrong kind
+        st.error(f"These scenarios cannot be compared: a saved setting cannot be used "
+                 f"({type(err).__name__}).")
+        return
+
+    def done(a: Allocation | None, b: Allocation | None) -> None:
+        a, b = a or current, b or current
+        if a is None or b is None or a.status != "optimal" or b.status != "optimal":
+            state.flash("error", "Both scenarios need a feasible plan to be compared.")
+            return
+        ss["comparison"] = (a_name, b_name, comparison_tables(a, b))
+
+    state.start_compare(a_inputs, b_inputs, done)
 
 
 def compare_section(app: state.App, store: ScenarioStore, current: Allocation | None,
@@ -165,19 +300,8 @@ def compare_section(app: state.App, store: ScenarioStore, current: Allocation | 
     second.selectbox("Second", options, key="compare_b",
                      index=min(1, len(options) - 1))
     if go_column.button("Compare", key="compare_go"):
-        a_name, b_name = ss["compare_a"], ss["compare_b"]
-        with st.spinner("Solving both scenarios…"):
-            try:
-                a = _allocation_for(app, store, a_name, current)
-                b = _allocation_for(app, store, b_name, current)
-            except (InputError, KeyError, TypeError, ValueError) as err:
-                st.error(f"These scenarios cannot be compared: {err}")
-                return
-        if a is None or b is None or a.status != "optimal" or b.status != "optimal":
-            st.error("Both scenarios need a feasible plan to be compared.")
-            ss.pop("comparison", None)
-            return
-        ss["comparison"] = (a_name, b_name, comparison_tables(a, b))
+        _compare(app, store, current)
+    background.progress("compare")
     stored = ss.get("comparison")
     if stored:
         show_comparison(*stored)
@@ -213,8 +337,8 @@ def comparison_tables(a: Allocation, b: Allocation) -> dict[str, pd.DataFrame]:
 
 
 def show_comparison(a_name: str, b_name: str, tables: dict[str, pd.DataFrame]) -> None:
-    st.markdown(f"**First:** {a_name} &nbsp; **Second:** {b_name} &nbsp; (difference = second "
-                "minus first)")
+    st.markdown(f"**First:** {md(a_name)} &nbsp; **Second:** {md(b_name)} &nbsp; (difference = "
+                "second minus first)")
     head = tables["headline"].copy()
     for col in ("first", "second", "difference"):
         head[col] = [money(v) if "£" in m else f"{v:,.2f}" if "Q1" in m else f"{v:,.0f}"

@@ -4,9 +4,8 @@ Streamlit reruns the page script on every widget change, so everything slow is k
 
 * the shipped tables and the base model per ICB selection are cached for all sessions
   (`st.cache_resource`; `ModelInputs` is frozen, so sharing it is safe);
-* each browser session holds its own `Solver` in `st.session_state` (a Solver is not
-  thread-safe, and each session's reruns run one at a time), built once and then re-solved
-  warm: a changed control -> `base.with_policy(**changes)` -> `allocate(inputs, solver=...)`;
+* each browser session holds its own `Solver` (in `tasks.Engine`), built once and then
+  re-solved warm: a changed control -> `base.with_policy(**changes)` -> `tasks.solve`;
 * the session's policy changes (`st.session_state["changes"]`, a dict of Policy fields) are
   the one source of truth; the widgets show them, and a loaded scenario or a relaxation
   replaces them.
@@ -14,33 +13,43 @@ Streamlit reruns the page script on every widget change, so everything slow is k
 A rerun that changes nothing (a tab switched, the year in view changed) re-uses the last
 allocation instead of solving again.
 
+Every solve runs as a job (jobs.py, background.py): one expected to take at most about 3 s is
+waited for in the page run, as before; a longer one (many ICBs, an explanation, the frontier,
+the uncertainty analysis) runs while the page shows the last plan, a progress bar and a
+Cancel button. Interactive solves stop at a time limit (`time_limit()`, 20 s unless
+OPTIMISER_TIME_LIMIT says otherwise; longer for actions estimated to need longer), and the
+page says so and keeps the last plan.
+
 One session can have two script runs alive at once: with `runner.fastReruns` (Streamlit's
-default) a new widget change starts a new run while the old one is still finishing, and the
-old one stops only at its next Streamlit call. Every use of the session's Solver therefore
-holds the session's lock (`solver_lock`), so HiGHS is never entered by two threads.
+default) a new widget change starts a new run while the old one is still finishing. The
+session's Solver is used by one thread at a time (`tasks.Engine.lock`), so HiGHS is never
+entered by two threads.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from contextlib import contextmanager
+import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ..api import allocate
-from ..errors import InputError, Problems
+from ..errors import InputError, Problem, Problems
+from ..explain import FAMILY_WORDS
 from ..inputs import ModelInputs, load_model, read_tables
 from ..results import Allocation
-from ..solve import Solver
+from . import background, jobs, tasks
+from .jobs import Job
+from .safe import md
 from .store import ScenarioStore, StoreError, store_url
 
 MODEL_FILE = "models/dln_base.toml"
 AREA_FIELDS = ("budget_gbp", "gbp_per_head", "available_wte", "locks")  # tied to the ICBs
+TIME_LIMIT_VARIABLE = "OPTIMISER_TIME_LIMIT"
+TIME_LIMIT_SECONDS = 20.0  # an interactive solve; an action estimated longer gets 2.5 x that
+RELAXING = "relax"  # the key of a solve job that is relaxing the rules
 
 
 @dataclass(frozen=True)
@@ -52,7 +61,7 @@ class App:
     default_icbs: tuple[str, ...]
     tables: dict = field(repr=False)  # the tables in use (shipped or uploaded)
     data_key: str  # "shipped" or the uploaded workbook's fingerprint
-    data_label: str  # shown to the user
+    data_label: str  # shown to the user (as markdown: a file name is escaped)
 
     @property
     def icb_table(self) -> pd.DataFrame:
@@ -71,6 +80,9 @@ class Result:
     how: str = ""  # cold, warm, rebuilt or reused
     seconds: float = 0.0
     solve_number: int = 0
+    pending: Job | None = None  # solving in the background: `previous` is shown meanwhile
+    explain_later: bool = False  # infeasible; the explanation is long and waits to be asked
+    time_limit: float = 0.0  # the limit the solve ran under, seconds
 
     @property
     def optimal(self) -> bool:
@@ -127,13 +139,15 @@ def start(app_dir: Path) -> App:
     ss.setdefault("changes", {})
     ss.setdefault("solves", 0)
     ss.setdefault("default_icbs", list(defaults))
-    ss.setdefault("solver_lock", threading.Lock())
+    ss.setdefault("engine", tasks.Engine())
+    ss.setdefault("compare_engine", tasks.Engine())
     if "icbs" not in ss:
         ss["icbs"] = list(defaults)
         ss["sync"] = True
+    background.collect()  # what jobs made since the last run (a plan, a frontier...)
     return App(app_dir, model_file, defaults, tables,
                data["key"] if data else "shipped",
-               f"your workbook {data['name']}" if data else "the shipped NHS open data")
+               f"your workbook {md(data['name'])}" if data else "the shipped NHS open data")
 
 
 def selected_icbs() -> tuple[str, ...]:
@@ -166,95 +180,195 @@ def scenario_store(app: App) -> ScenarioStore | None:
 # ---- solving -------------------------------------------------------------------------------
 
 
-@contextmanager
-def solver_lock():
-    """Hold the session's Solver: an earlier run of this session may still be solving."""
-    lock = st.session_state.setdefault("solver_lock", threading.Lock())
-    if not lock.acquire(timeout=600):
-        raise RuntimeError("The previous solve of this session did not finish.")
+def time_limit(estimate: float = 0.0) -> float:
+    """Seconds a solve may take: 20 s (or OPTIMISER_TIME_LIMIT) for an interactive solve, and
+    2.5 x the estimate for an action estimated to take longer."""
     try:
-        yield
-    finally:
-        lock.release()
+        limit = float(os.environ.get(TIME_LIMIT_VARIABLE) or TIME_LIMIT_SECONDS)
+    except ValueError:
+        limit = TIME_LIMIT_SECONDS
+    return max(limit, 2.5 * estimate) if estimate > background.INLINE_SECONDS else limit
+
+
+def _last_plan(last: Result | None) -> Allocation | None:
+    """The last optimal allocation: what stays on screen while settings have no plan."""
+    if last is None:
+        return None
+    return last.allocation if last.optimal else last.previous
 
 
 def current_result(base: ModelInputs) -> Result:
-    """Solve the current settings warm, or re-use the last result when nothing changed."""
+    """The plan for the current settings: the last result when nothing changed, else a solve
+    (waited for when short; in the background, with the last plan shown, when long)."""
     ss = st.session_state
+    last: Result | None = ss.get("result")
     try:
         inputs = current_inputs(base)
     except InputError as err:
-        last = ss.get("result")
-        previous = last.allocation if last and last.optimal else None
-        return Result(None, None, previous=previous, error=err,
+        return Result(None, None, previous=_last_plan(last), error=err,
                       solve_number=ss["solves"])
-    with solver_lock():
-        return _solve(inputs)
+    background.collect("solve")  # one that ended since this run began
+    job = background.running("solve")
+    if job is not None and job.key == RELAXING:
+        return Result(inputs, None, previous=_last_plan(last), pending=job,
+                      solve_number=ss["solves"])
+    known = _known(inputs)
+    if known is not None:
+        return known
+    if job is None or job.key != inputs.digest:
+        job = start_solve(inputs)
+        known = _known(inputs)  # solved (or failed) while the page waited
+        if known is not None:
+            return known
+    return Result(inputs, None, previous=_last_plan(ss.get("result")), pending=job,
+                  solve_number=ss["solves"])
 
 
-def _solve(inputs: ModelInputs) -> Result:
+def _known(inputs: ModelInputs) -> Result | None:
+    """The outcome already had for these settings: the last result, or a failure (never
+    solved again until the settings change)."""
     ss = st.session_state
     last: Result | None = ss.get("result")
     if last is not None and last.inputs is not None and last.inputs.digest == inputs.digest:
         return last
-    solver: Solver | None = ss.get("solver")
-    rebuilds = solver.rebuilds if solver is not None else None
-    started = time.perf_counter()
-    try:
-        with st.spinner("Solving…" if solver is not None else "Building the model…"):
-            solver, allocation = allocate(inputs, solver=solver)
-    except InputError as err:  # a relaxation or lock that fails validation inside the engine
-        return Result(None, None, error=err, solve_number=ss["solves"])
-    seconds = time.perf_counter() - started
-    how = "cold" if rebuilds is None else ("rebuilt" if solver.rebuilds > rebuilds else "warm")
-    ss["solver"] = solver
+    failed = ss.get("solve_failed")
+    if failed is not None and failed[0] == inputs.digest:
+        return Result(None, None, previous=_last_plan(last), error=failed[1],
+                      solve_number=ss["solves"])
+    return None
+
+
+def _estimate(inputs: ModelInputs) -> tuple[float, str]:
+    """Seconds the plan for `inputs` should take, and what it is, in words."""
+    solver = st.session_state["engine"].solver
+    warm = solver is not None and solver.inputs.policy.icbs == inputs.policy.icbs \
+        and solver.inputs.policy.constraints == inputs.policy.constraints
+    seconds = jobs.solve_seconds(jobs.columns(inputs), warm=warm)
+    icbs, pcns = len(inputs.policy.icbs), len(inputs.pcns)
+    what = f"Solving {icbs} ICBs ({pcns:,} PCNs)" if icbs > 1 else f"Solving ({pcns} PCNs)"
+    return seconds, what
+
+
+def start_solve(inputs: ModelInputs) -> Job:
+    """Start solving the current settings (cancelling a long solve of older settings)."""
+    ss = st.session_state
+    seconds, what = _estimate(inputs)
+    limit = time_limit(seconds)
+    engine = ss["engine"]
+    icbs, changes = list(ss["icbs"]), dict(ss["changes"])
+
+    def done(job: Job) -> None:
+        install(job.result, limit)
+        ss["plan_settings"] = (icbs, changes)
+
+    def failed(job: Job) -> None:
+        error = job.error if isinstance(job.error, InputError) else InputError(
+            [Problem("The solve", background.failure_words(job))])
+        ss["solve_failed"] = (inputs.digest, error)
+
+    return background.start("solve", what, seconds,
+                            lambda job: tasks.solve(job, engine, inputs, limit),
+                            on_done=done, on_cancel=_back_to_the_plan, key=inputs.digest,
+                            on_error=failed)
+
+
+def install(outcome: tasks.Outcome, limit: float) -> Result:
+    """Keep a finished solve as the session's result."""
+    ss = st.session_state
+    last: Result | None = ss.get("result")
     ss["solves"] += 1
-    previous = last.allocation if last and last.optimal else (last.previous if last else None)
-    result = Result(inputs, allocation, previous=previous, how=how, seconds=seconds,
-                    solve_number=ss["solves"])
+    result = Result(outcome.inputs, outcome.allocation, previous=_last_plan(last),
+                    how=outcome.how, seconds=outcome.seconds, solve_number=ss["solves"],
+                    explain_later=outcome.explain_later, time_limit=limit)
     ss["result"] = result
     return result
 
 
-def relax(base: ModelInputs, explanation) -> tuple[bool, list[str]]:
-    """Apply the smallest relaxation the engine found; if that is not yet enough (it relaxes
-    several rules at once by estimates), explain and relax again, up to four rounds.
-
-    Returns whether the settings now have a plan, and the rules relaxed. The feasible result
-    is kept, so the page shows it without solving again.
-    """
-    with solver_lock():
-        return _relax(base, explanation)
-
-
-def _relax(base: ModelInputs, explanation) -> tuple[bool, list[str]]:
+def _back_to_the_plan(job: Job) -> None:
+    """on_cancel of a solve: the settings go back to those of the plan on screen."""
     ss = st.session_state
-    last: Result | None = ss.get("result")
-    changes = {**ss["changes"], **explanation.changes}
-    rules = list(explanation.relaxed_rules)
-    solver = ss.get("solver")
-    feasible = False
-    for _ in range(4):
-        inputs = base.with_policy(**changes)
-        started = time.perf_counter()
-        solver, allocation = allocate(inputs, solver=solver)
-        ss["solver"] = solver
-        if allocation.status == "optimal":
-            ss["solves"] += 1
-            previous = last.allocation if last and last.optimal else (
-                last.previous if last else None)
-            ss["result"] = Result(inputs, allocation, previous=previous, how="warm",
-                                  seconds=time.perf_counter() - started,
-                                  solve_number=ss["solves"])
-            feasible = True
-            break
-        more = allocation.explanation
-        if more is None or not more.changes:
-            break
-        changes = {**changes, **more.changes}
-        rules += [r for r in more.relaxed_rules if r not in rules]
-    set_changes(changes)
-    return feasible, rules
+    settings = ss.get("plan_settings")
+    if settings is None:
+        flash("info", "Cancelled. There is no plan yet: change the settings to solve again.")
+        return
+    ss["icbs"] = list(settings[0])
+    set_changes(settings[1])
+    flash("info", "Cancelled: the settings are back to those of the plan on screen.")
+
+
+def no_plan_words(result: Result) -> str:
+    """Why a finished solve has no plan, in words (a time limit, an interrupted run)."""
+    status = result.allocation.status if result.allocation is not None else "not run"
+    if status == "time_limit":
+        return (f"The solve took longer than its limit ({result.time_limit:.0f} s), so it was "
+                "stopped: these settings have no plan yet. The last plan is kept. Choose "
+                "fewer ICBs, or change a setting back.")
+    if status == "infeasible":
+        return "No plan meets every rule with these settings."
+    return (f"The solver stopped without a plan ({status}). The last plan is kept; change a "
+            "setting to solve again.")
+
+
+def explain_later(result: Result) -> None:
+    """Offer the explanation of an infeasible model too large to explain unasked."""
+    cols = jobs.columns(result.inputs)
+    seconds = jobs.explain_seconds(cols)
+    if background.progress("explain"):
+        return
+    st.caption(f"Finding the smallest change that gives a plan takes {jobs.say(seconds)} "
+               "for a model this size, and much of the server's memory.")
+    st.button("Find the smallest change that gives a plan", key="explain_go",
+              on_click=_start_explain, args=(result,))
+
+
+def _start_explain(result: Result) -> None:
+    """on_click: explain in the background (only offered when it takes a minute or more)."""
+    ss = st.session_state
+    seconds = jobs.explain_seconds(jobs.columns(result.inputs))
+    limit = time_limit(seconds)
+
+    def done(job: Job) -> None:
+        if ss.get("result") is result:
+            ss["result"] = dataclasses.replace(result, allocation=job.result,
+                                               explain_later=False)
+
+    background.start("explain", "Finding the smallest change that gives a plan", seconds,
+                     lambda job: tasks.explained(job, result.allocation, limit), done)
+
+
+def relax(explanation) -> None:
+    """on_click of Relax: ask for the smallest relaxation (solved before the widgets are drawn,
+    so they show the relaxed values)."""
+    st.session_state["relax_request"] = explanation
+
+
+def settle(base: ModelInputs) -> None:
+    """Before any widget is drawn: start a relaxation asked for, so that a short one's changes
+    reach the widgets in this run."""
+    ss = st.session_state
+    explanation = ss.pop("relax_request", None)
+    if explanation is None:
+        return
+    cols = jobs.columns(base)
+    seconds = jobs.solve_seconds(cols, warm=True) + jobs.explain_seconds(cols)
+    limit = time_limit(seconds)
+    engine, changes = ss["engine"], dict(ss["changes"])
+    icbs = list(ss["icbs"])
+
+    def done(job: Job) -> None:
+        relaxed: tasks.Relaxed = job.result
+        set_changes(relaxed.changes)
+        install(relaxed.outcome, limit)
+        ss["plan_settings"] = (icbs, relaxed.changes)
+        words = ", ".join(FAMILY_WORDS.get(r, r) for r in relaxed.rules)
+        if relaxed.feasible:
+            flash("success", f"Relaxed {words} by the smallest amount that works.")
+        else:
+            flash("warning", f"Relaxed {words}, but the settings still cannot all be met.")
+
+    background.start("solve", "Relaxing the rules", seconds,
+                     lambda job: tasks.relax(job, engine, base, changes, explanation, limit),
+                     on_done=done, key=RELAXING)
 
 
 def request_sync() -> None:
@@ -279,33 +393,59 @@ def take_flashes() -> list[tuple[str, str]]:
 # ---- sweeps and comparisons ------------------------------------------------------------------
 
 
-def frontier_points(inputs: ModelInputs, points: int) -> pd.DataFrame:
-    """Weighted outcome and Q1:Q5 ratio at `points` settings of the equity dial.
-
-    optimiser.frontier sweeps the dial from 0 to 1 with the session's Solver, each point
-    warm-started from the one before.
-    """
-    from ..frontier import frontier
-
-    ss = st.session_state
-    with solver_lock():
-        table = frontier(inputs, points, solver=ss.get("solver"))
-    out = pd.DataFrame({
-        "need_gradient": table["need_gradient"],
-        "status": table["status"],
-        "objective_gbp": table.get("weighted_outcome_gbp", np.nan),
-        "q1_q5_ratio": table.get("spend_per_head_q1_q5_ratio", np.nan),
-        "health_given_up_gbp": table.get("health_given_up_gbp", np.nan),
-    })
-    return out
+def frontier_time(inputs: ModelInputs, points: int) -> str:
+    """How long the frontier takes, in words (said beside its button)."""
+    return jobs.say(jobs.frontier_seconds(jobs.columns(inputs), points))
 
 
-def compare_allocation(app: App, icbs: tuple[str, ...], changes: dict) -> Allocation:
-    """Solve saved settings with the session's comparison Solver (kept apart from the main one)."""
-    ss = st.session_state
+def start_frontier(inputs: ModelInputs, points: int, key: str) -> None:
+    """Sweep the equity dial from 0 to 1 (in the background when it takes more than ~3 s);
+    the table lands in session state "frontier" as (key, table)."""
+    seconds = jobs.frontier_seconds(jobs.columns(inputs), points)
+    limit = time_limit(jobs.solve_seconds(jobs.columns(inputs)))
+
+    def done(job: Job) -> None:
+        st.session_state["frontier"] = (key, job.result)
+
+    background.start("frontier", f"Solving {points} settings of the equity dial", seconds,
+                     lambda job: tasks.frontier_table(job, inputs, points, limit), done)
+
+
+def _uncertainty_seconds(inputs: ModelInputs, draws: int, kinds: bool) -> float:
+    solves = int(draws) + (18 if kinds else 0)  # the draws, and each kind of parameter alone
+    return jobs.uncertainty_seconds(jobs.columns(inputs), solves)
+
+
+def uncertainty_time(inputs: ModelInputs, draws: int, kinds: bool) -> str:
+    """How long the uncertainty analysis takes, in words (said beside its button)."""
+    return jobs.say(_uncertainty_seconds(inputs, draws, kinds))
+
+
+def start_uncertainty(inputs: ModelInputs, draws: int, kinds: bool) -> None:
+    """The uncertainty analysis; its result lands in session state "psa" as (digest, result)."""
+    seconds = _uncertainty_seconds(inputs, draws, kinds)
+    limit = time_limit(jobs.solve_seconds(jobs.columns(inputs)))
+
+    def done(job: Job) -> None:
+        st.session_state["psa"] = (inputs.digest, job.result)
+
+    background.start("uncertainty", f"Solving {draws} draws", seconds,
+                     lambda job: tasks.uncertainty(job, inputs, draws, kinds, limit), done)
+
+
+def compare_inputs(app: App, icbs: tuple[str, ...], changes: dict) -> ModelInputs:
+    """Saved settings as inputs (InputError if they cannot be used with the data in use)."""
     base = base_inputs(str(app.model_file), tuple(sorted(icbs)), app.data_key, app.tables)
-    inputs = base.with_policy(**changes) if changes else base
-    with solver_lock():
-        solver, allocation = allocate(inputs, solver=ss.get("compare_solver"))
-    ss["compare_solver"] = solver
-    return allocation
+    return base.with_policy(**changes) if changes else base
+
+
+def start_compare(first: ModelInputs | None, second: ModelInputs | None, on_done) -> None:
+    """Solve the saved settings being compared, on the session's comparison Solver (kept apart
+    from the main one); `on_done(first, second)` gets the allocations (None: the current plan)."""
+    todo = [i for i in (first, second) if i is not None]
+    seconds = sum(jobs.solve_seconds(jobs.columns(i)) for i in todo)
+    limit = time_limit(max((jobs.solve_seconds(jobs.columns(i)) for i in todo), default=0))
+    engine = st.session_state["compare_engine"]
+    background.start("compare", "Solving the scenarios to compare",
+                     seconds, lambda job: tasks.compare(job, engine, first, second, limit),
+                     lambda job: on_done(*job.result))

@@ -10,8 +10,17 @@ from the environment variable `OPTIMISER_STORE_URL` or `scenario_store_url` in
 
 Saving never loses anyone's work: names are unique in the database, a save that finds its
 name taken raises `NameTaken` unless the caller says to overwrite, and two sessions saving
-different names at the same moment both keep their scenario. This module does not import
-Streamlit, so it can be used and tested on its own.
+different names at the same moment both keep their scenario.
+
+Each scenario records its owner (who saved it first; None before sign-in existed or when the
+app runs on one machine without sign-in). The store, not only the page, keeps the roles: a
+caller saving with `any_owner=False` (a viewer) may overwrite or delete only scenarios it
+owns, and is refused with `NotYours` otherwise; a facilitator passes `any_owner=True`.
+
+A stored scenario is read back only in the shape this module writes (`BadScenario` with the
+reason in words otherwise), so a row edited by hand or written by another program can never
+reach the model as something else. This module does not import Streamlit, so it can be used
+and tested on its own (tests run it on SQLite and on a PostgreSQL server).
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ SCENARIOS = sa.Table(
     sa.Column("name", sa.String(200), nullable=False, unique=True),
     sa.Column("settings", sa.Text, nullable=False),  # JSON: icbs, changes, schema version
     sa.Column("saved_at", sa.String(32), nullable=False),  # ISO 8601, UTC
+    sa.Column("owner", sa.String(200), nullable=True),  # who saved it first (see above)
 )
 
 # Policy fields whose values are tuples of numbers or text, and those holding records.
@@ -60,6 +70,35 @@ class NameTaken(Exception):
 
 class StoreError(Exception):
     """The store could not be reached or read, in words for the user."""
+
+
+class NotYours(Exception):
+    """A viewer tried to overwrite or delete a scenario someone else saved."""
+
+    def __init__(self, name: str, owner: str | None):
+        self.name, self.owner = name, owner
+        who = f"by {owner}" if owner else "before sign-in was set up"
+        super().__init__(f"The scenario '{name}' was saved {who}: only its owner or a "
+                         "facilitator can change or delete it. Save yours under another name.")
+
+
+class BadScenario(ValueError):
+    """A stored scenario whose contents are not in the shape this app writes."""
+
+    def __init__(self, name: str, reason: str):
+        self.name, self.reason = name, reason
+        super().__init__(f"The scenario '{name}' is not in the form this app saves ({reason}), "
+                         "so it was not used. Save it again from the app, or ask a facilitator "
+                         "to delete it.")
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One saved scenario as listed: its name, owner and when it was saved."""
+
+    name: str
+    owner: str | None
+    saved_at: str
 
 
 # ---- where the store lives -----------------------------------------------------------------
@@ -100,17 +139,30 @@ def _engine(url: str) -> sa.Engine:
 
 
 def _create_table(engine: sa.Engine) -> None:
-    """Create the table unless it exists; two sessions starting at once may both try."""
+    """Create the table unless it exists, and add the owner column to a store made before
+    owners were recorded; two sessions starting at once may both try."""
     for attempt in range(5):
         try:
             _metadata.create_all(engine)
-            return
+            break
         except sa.exc.DBAPIError:
             if sa.inspect(engine).has_table(SCENARIOS.name):
-                return  # the other session created it first
+                break  # the other session created it first
             if attempt == 4:
                 raise
             time.sleep(0.1 * (attempt + 1))
+    for attempt in range(5):
+        columns = {c["name"] for c in sa.inspect(engine).get_columns(SCENARIOS.name)}
+        if "owner" in columns:
+            return
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text("ALTER TABLE scenarios ADD COLUMN owner VARCHAR(200)"))
+            return
+        except sa.exc.DBAPIError:
+            if attempt == 4:
+                raise
+            time.sleep(0.1 * (attempt + 1))  # the other session added it first: look again
 
 
 # ---- the store ------------------------------------------------------------------------------
@@ -129,50 +181,91 @@ class ScenarioStore:
                              f"({type(err).__name__}). Check {STORE_URL_VARIABLE}.") from err
 
     def names(self) -> list[str]:
+        return [entry.name for entry in self.entries()]
+
+    def entries(self) -> list[Entry]:
+        """Every saved scenario with its owner, in name order."""
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(SCENARIOS.c.name).order_by(SCENARIOS.c.name))
-            return [r.name for r in rows]
+            rows = conn.execute(sa.select(SCENARIOS.c.name, SCENARIOS.c.owner,
+                                          SCENARIOS.c.saved_at).order_by(SCENARIOS.c.name))
+            return [Entry(r.name, r.owner, r.saved_at) for r in rows]
+
+    def owner(self, name: str) -> str | None:
+        """Who saved the scenario (None: saved before owners were recorded); KeyError if none."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(SCENARIOS.c.owner)
+                               .where(SCENARIOS.c.name == name)).first()
+        if row is None:
+            raise KeyError(name)
+        return row.owner
 
     def exists(self, name: str) -> bool:
         with self.engine.connect() as conn:
             query = sa.select(SCENARIOS.c.id).where(SCENARIOS.c.name == name)
             return conn.execute(query).first() is not None
 
-    def save(self, name: str, settings: dict, overwrite: bool = False) -> str:
-        """Save under `name`; returns "saved" or "overwritten"; raises NameTaken on a clash.
+    def save(self, name: str, settings: dict, overwrite: bool = False,
+             owner: str | None = None, any_owner: bool = True) -> str:
+        """Save under `name`; returns "saved" or "overwritten"; raises NameTaken on a clash,
+        and NotYours when `any_owner` is False and the name is someone else's.
 
         The insert comes first, so the database's unique constraint (not a read beforehand)
         decides a race between two sessions: one of two saves of the same name wins, the
-        other is told the name is taken; saves of different names never interfere.
+        other is told the name is taken; saves of different names never interfere. An
+        overwrite keeps the first owner and changes only rows this caller may change, in one
+        statement, so a check and a write cannot be split by another session.
         """
         name = clean_name(name)
         body = json.dumps({"schema": SCHEMA_VERSION, **settings}, sort_keys=True)
         now = datetime.now(UTC).isoformat(timespec="seconds")
         try:
             with self.engine.begin() as conn:
-                conn.execute(sa.insert(SCENARIOS).values(name=name, settings=body, saved_at=now))
+                conn.execute(sa.insert(SCENARIOS).values(name=name, settings=body, saved_at=now,
+                                                         owner=owner))
             return "saved"
         except IntegrityError:
             if not overwrite:
                 raise NameTaken(name) from None
         with self.engine.begin() as conn:
-            conn.execute(sa.update(SCENARIOS).where(SCENARIOS.c.name == name)
-                         .values(settings=body, saved_at=now))
+            done = conn.execute(sa.update(SCENARIOS).where(self._mine(name, owner, any_owner))
+                                .values(settings=body, saved_at=now)).rowcount
+        if not done:
+            self._refuse(name)
         return "overwritten"
 
+    @staticmethod
+    def _mine(name: str, owner: str | None, any_owner: bool):
+        where = SCENARIOS.c.name == name
+        if any_owner:
+            return where
+        return where & (SCENARIOS.c.owner == owner) if owner is not None else where & sa.false()
+
+    def _refuse(self, name: str):
+        """After a change that touched no row: NotYours, or KeyError if the name is gone."""
+        raise NotYours(name, self.owner(name))
+
     def load(self, name: str) -> dict:
+        """The saved settings: icbs (a list of ICB codes), changes (Policy fields as JSON) and
+        what else was saved; KeyError if there is no such scenario, BadScenario if its
+        contents are not in the shape `save` writes."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(SCENARIOS.c.settings, SCENARIOS.c.saved_at)
+            row = conn.execute(sa.select(SCENARIOS.c.settings, SCENARIOS.c.saved_at,
+                                         SCENARIOS.c.owner)
                                .where(SCENARIOS.c.name == name)).first()
         if row is None:
             raise KeyError(name)
-        settings = json.loads(row.settings)
+        settings = parse_settings(name, row.settings)
         settings["saved_at"] = row.saved_at
+        settings["owner"] = row.owner
         return settings
 
-    def delete(self, name: str) -> None:
+    def delete(self, name: str, owner: str | None = None, any_owner: bool = True) -> None:
+        """Delete a scenario; NotYours when `any_owner` is False and it is someone else's."""
         with self.engine.begin() as conn:
-            conn.execute(sa.delete(SCENARIOS).where(SCENARIOS.c.name == name))
+            done = conn.execute(sa.delete(SCENARIOS)
+                                .where(self._mine(name, owner, any_owner))).rowcount
+        if not done:
+            self._refuse(name)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -207,24 +300,69 @@ def changes_to_json(changes: dict) -> dict:
     return json.loads(json.dumps(out))  # proves it is JSON, copies nested dicts
 
 
-def changes_from_json(raw: dict) -> tuple[dict, list[str]]:
-    """JSON back to Policy changes; fields this version does not know are reported, not used."""
+def parse_settings(name: str, text: str) -> dict:
+    """A stored scenario's JSON as a dict of the shape `save` writes, or BadScenario."""
+    try:
+        settings = json.loads(text)
+    except (TypeError, ValueError):
+        raise BadScenario(name, "its contents are not readable JSON") from None
+    if not isinstance(settings, dict):
+        raise BadScenario(name, "its contents are not a set of named settings")
+    icbs = settings.get("icbs")
+    if not isinstance(icbs, list) or not all(isinstance(i, str) for i in icbs):
+        raise BadScenario(name, "its ICBs are not a list of ICB codes")
+    if not isinstance(settings.get("changes", {}), dict):
+        raise BadScenario(name, "its changed settings are not a set of named settings")
+    for key in ("description", "model", "data"):
+        if not isinstance(settings.get(key, ""), str):
+            raise BadScenario(name, f"its {key} is not text")
+    changes_from_json(settings.get("changes", {}), name)  # every record in its shape
+    return settings
+
+
+def changes_from_json(raw: dict, scenario: str = "") -> tuple[dict, list[str]]:
+    """JSON back to Policy changes; fields this version does not know are reported, not used.
+
+    A record field (locks, ring-fences, activity targets) that is not a list of records with
+    this version's keys raises BadScenario; the values themselves are checked when the
+    changes are applied (`ModelInputs.with_policy`), which lists any problem in words.
+    """
     changes, ignored = {}, []
-    for name, value in (raw or {}).items():
+    if not isinstance(raw, dict):
+        raise BadScenario(scenario, "its changed settings are not a set of named settings")
+    for name, value in raw.items():
         if name not in POLICY_FIELDS:
             ignored.append(name)
             continue
         if name in _RECORD_FIELDS:
-            kind = _RECORD_FIELDS[name]
-            items = []
-            for item in value or []:
-                item = dict(item)
-                if "years" in item:
-                    item["years"] = tuple(item["years"] or ())
-                items.append(kind(**item))
-            changes[name] = tuple(items)
+            changes[name] = _records(name, value, scenario)
         elif name in _TUPLE_FIELDS and value is not None:
+            if not isinstance(value, list):
+                raise BadScenario(scenario, f"its {name} is not a list")
             changes[name] = tuple(value)
         else:
             changes[name] = value
     return changes, ignored
+
+
+def _records(name: str, value, scenario: str) -> tuple:
+    kind = _RECORD_FIELDS[name]
+    keys = {f.name for f in dataclasses.fields(kind)}
+    if not isinstance(value, list | None):
+        raise BadScenario(scenario, f"its {name} are not a list")
+    items = []
+    for item in value or []:
+        if not isinstance(item, dict) or not set(item) <= keys:
+            raise BadScenario(scenario, f"one of its {name} is not in the form "
+                                        f"{{{', '.join(sorted(keys))}}}")
+        item = dict(item)
+        if "years" in item:
+            if not isinstance(item["years"], list | None):
+                raise BadScenario(scenario, f"the years of one of its {name} are not a list")
+            item["years"] = tuple(item["years"] or ())
+        try:
+            items.append(kind(**item))
+        except (TypeError, ValueError) as err:
+            raise BadScenario(scenario, f"one of its {name} is missing a value ({err})") \
+                from None
+    return tuple(items)

@@ -14,15 +14,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ..results import Allocation, money
+from . import background, state
 from .charts import NHS_BLUE, ORANGE, chart, layout, pcn_rows_layout
 from .glossary import short_priority
 
 
 def sure_tab(allocation: Allocation | None) -> None:
-    try:
-        from ..uncertainty import run_uncertainty
-    except ImportError:  # pragma: no cover - the module ships with the package
-        return
     st.subheader("How sure is this plan?", anchor=False)
     st.caption("Draws every uncertain effect, cost, uptake and staff time of the interventions "
                "from its low-central-high range (PERT) and re-solves the plan for each draw.")
@@ -39,16 +36,9 @@ def sure_tab(allocation: Allocation | None) -> None:
                           help="Shows which kind of uncertainty (costs, effects, cohort "
                                "sizes...) moves the weighted outcome most.")
     if right.button("Run the uncertainty analysis", key="psa_go"):
-        bar = st.progress(0.0, text="Solving the draws…")
-
-        def progress(done: int, total: int) -> None:
-            bar.progress(min(done / max(total, 1), 1.0), text=f"Solved {done} of {total}")
-
-        result = run_uncertainty(allocation.inputs, int(draws), seed=0, workers=1,
-                                 tornado_top=0, tornado_kinds=bool(kinds), candidates=5,
-                                 progress=progress)
-        bar.empty()
-        st.session_state["psa"] = (allocation.inputs.digest, result)
+        state.start_uncertainty(allocation.inputs, int(draws), bool(kinds))
+    right.caption(f"Takes {state.uncertainty_time(allocation.inputs, int(draws), bool(kinds))}.")
+    background.progress("uncertainty")
     stored = st.session_state.get("psa")
     if not stored:
         return

@@ -23,6 +23,7 @@ from ..errors import InputError, Problems
 from ..inputs import build_inputs, read_tables
 from ..policy import Policy
 from . import state
+from .safe import markup, md
 
 DEFAULT_LIMIT_MB = 10
 
@@ -81,6 +82,9 @@ def check_workbook(data: bytes, name: str, policy: Policy,
             tables = read_tables(path, problems)
             if problems:
                 raise InputError(problems.items)
+            shown = markup_problems(tables, name)
+            if shown:
+                raise InputError(shown)
             icbs_in_data = sorted(set(tables["pcns"]["icb_code"]))
             icbs = [i for i in policy.icbs if i in icbs_in_data] or icbs_in_data[:1]
             inputs = build_inputs(dataclasses.replace(policy, icbs=tuple(icbs)), path,
@@ -99,13 +103,39 @@ def check_workbook(data: bytes, name: str, policy: Policy,
     return checked
 
 
+def shown_columns(table) -> list[str]:
+    """The columns of a table whose values the app shows as names: codes and names."""
+    return [c for c in table.columns
+            if c == "name" or c == "staff_group" or str(c).endswith(("_name", "_code", "_id"))]
+
+
+def markup_problems(tables: dict, file_name: str) -> list[str]:
+    """Names that could carry a link, an image or HTML onto the screen (safe.py): each is
+    listed, up to five per column, with what to change."""
+    problems = []
+    for sheet, table in tables.items():
+        for column in shown_columns(table):
+            values = table[column].astype(str).tolist()
+            found = [(row, v) for row, v in enumerate(values) if markup(v)]
+            for row, value in found[:5]:
+                problems.append(
+                    f"{file_name}, sheet '{sheet}', row {row + 2}, column '{column}': "
+                    f"'{value[:60]}' holds '{markup(value)}'. Names may not contain square or "
+                    "angle brackets, backticks or web addresses, because they are shown on "
+                    "screen and in charts: remove it.")
+            if len(found) > 5:
+                problems.append(f"{file_name}, sheet '{sheet}', column '{column}': "
+                                f"{len(found) - 5} more names like these.")
+    return problems
+
+
 def _use(checked: Checked) -> None:
     ss = st.session_state
     ss["data"] = {"name": checked.name, "tables": checked.tables, "key": checked.key}
     ss["icbs"] = list(checked.icbs)
     changes = {k: v for k, v in ss["changes"].items() if k not in state.AREA_FIELDS}
     state.set_changes(changes)
-    state.flash("success", f"Now using {checked.name}.")
+    state.flash("success", f"Now using {md(checked.name)}.")
 
 
 def _shipped() -> None:
@@ -130,7 +160,7 @@ def upload_section(app: state.App) -> None:
                               key="upload", help="A workbook following the template.")
     st.caption(f"Files larger than {limit:g} MB are refused.")
     if ss.get("data"):
-        st.info(f"Using {ss['data']['name']}.")
+        st.info(f"Using {md(ss['data']['name'])}.")
         st.button("Back to the shipped data", key="use_shipped", on_click=_shipped)
     if upload is None:
         return
@@ -140,16 +170,16 @@ def upload_section(app: state.App) -> None:
         return
     cache = ss.get("upload_checked")
     if cache is None or cache[0] != upload.file_id:
-        with st.spinner(f"Checking {upload.name}…"):
+        with st.spinner(f"Checking {md(upload.name)}…"):
             base = state.base_model(app)
             checked = check_workbook(upload.getvalue(), upload.name, base.policy, limit)
         ss["upload_checked"] = (upload.file_id, checked)
     checked = ss["upload_checked"][1]
     if not checked.ok:
         count = len(checked.problems)
-        listed = "\n".join(f"- {p}" for p in checked.problems)
-        st.error(f"**{count} problem{'s' if count != 1 else ''} in {checked.name}, so it was "
-                 f"not used:**\n\n{listed}")
+        listed = "\n".join(f"- {md(p)}" for p in checked.problems)
+        st.error(f"**{count} problem{'s' if count != 1 else ''} in {md(checked.name)}, so it "
+                 f"was not used:**\n\n{listed}")
         return
-    st.success(checked.summary)
+    st.success(md(checked.summary))
     st.button("Use this data", key="use_upload", type="primary", on_click=_use, args=(checked,))

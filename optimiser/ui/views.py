@@ -16,7 +16,7 @@ from ..equity import quintile_ratio, split_by_quintile
 from ..explain import FAMILY_WORDS
 from ..results import Allocation, money
 from ..schemas import staff_short
-from . import state
+from . import background, state
 from .controls import View, short_icb
 from .glossary import term
 from .tables import pcn_frame
@@ -56,17 +56,14 @@ def flashes() -> None:
 # ---- status: errors, infeasible settings -----------------------------------------------------
 
 
-def _relax(base, explanation) -> None:
-    feasible, rules = state.relax(base, explanation)
-    words = ", ".join(FAMILY_WORDS.get(r, r) for r in rules)
-    if feasible:
-        state.flash("success", f"Relaxed {words} by the smallest amount that works.")
-    else:
-        state.flash("warning", f"Relaxed {words}, but the settings still cannot all be met.")
-
-
 def status(result: state.Result, base) -> Allocation | None:
     """Say what stops a plan, offer the fix; return the allocation to show (maybe the last)."""
+    if result.pending is not None:  # solving in the background: progress, Cancel, last plan
+        background.progress("solve")
+        if result.previous is not None:
+            st.caption("Showing the last plan, for the settings before this change, until the "
+                       "new one is ready. Every control can still be used.")
+        return result.previous
     if result.error is not None:
         problems = "\n".join(f"- {p}" for p in result.error.problems)
         st.error(f"**These settings cannot be used:**\n\n{problems}")
@@ -79,14 +76,16 @@ def status(result: state.Result, base) -> Allocation | None:
     explanation = allocation.explanation
     with st.container(key="infeasible"):
         if explanation is None:
-            st.error(f"The solver stopped without a plan ({allocation.status}).")
+            st.error(state.no_plan_words(result))
+            if result.explain_later:
+                state.explain_later(result)
         else:
             lines = "\n".join(f"- {line}" for line in explanation.lines)
             st.error(f"**{explanation.summary}**\n\n{lines}")
             if explanation.changes and explanation.relaxed_inputs is not None:
                 words = ", ".join(FAMILY_WORDS.get(r, r) for r in explanation.relaxed_rules)
                 st.button(f"Relax {words} by the smallest amount that works", key="relax",
-                          type="primary", on_click=_relax, args=(base, explanation))
+                          type="primary", on_click=state.relax, args=(explanation,))
     if result.previous is not None:
         st.caption("Showing the last plan that worked.")
     return result.previous
@@ -95,6 +94,10 @@ def status(result: state.Result, base) -> Allocation | None:
 def solve_note(result: state.Result) -> None:
     """The last line of the page: which solve this is (a browser test waits for it)."""
     with st.container(key="solve_info"):
+        if result.pending is not None:
+            st.caption(f"Solving in the background: solve {result.solve_number + 1} of this "
+                       "session.")
+            return
         if result.allocation is None:
             st.caption(f"Solve {result.solve_number}: not run (settings invalid).")
             return
