@@ -610,9 +610,16 @@ def check_policy_values(policy: Policy, problems: Problems) -> None:
         if fence.tier is not None and fence.tier not in TIERS:
             problems.add(where, f"ring fence {i}: tier must be core or enhanced", value=fence.tier)
     for i, target in enumerate(policy.activity_targets, 1):
-        if not 0 <= target.minimum <= MAX_ACTIVITY:
+        if (target.minimum is None) == (target.change_from_baseline is None):
+            problems.add(where, f"activity target {i}: give either a minimum or a change from "
+                         "baseline, not both or neither")
+        elif target.minimum is not None and not 0 <= target.minimum <= MAX_ACTIVITY:
             problems.add(where, f"activity target {i}: minimum must be from 0 to "
                          f"{MAX_ACTIVITY:,.0f}", value=target.minimum)
+        elif target.change_from_baseline is not None and \
+                not -1 <= target.change_from_baseline <= 0:
+            problems.add(where, f"activity target {i}: the change from baseline must be a fall "
+                         "from 0 to -1", value=target.change_from_baseline)
     for i, lock in enumerate(policy.locks, 1):
         if not lock.spend_gbp >= 0:
             problems.add(where, f"lock {i}: spend_gbp must be £0 or more", value=lock.spend_gbp)

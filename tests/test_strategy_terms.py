@@ -91,6 +91,21 @@ def test_a_target_by_place_is_stated_in_words_in_the_workbook():
     assert progress[0] == "emergency admissions \u221210% by 2026/27, target (a rule)\nboard paper"
 
 
+def test_an_unreachable_change_from_baseline_is_explained_and_relaxed_to_a_minimum():
+    # -50% of XQ's 3,000 admissions needs 1,500; everyone in B avoids 0.5 x 1,000 = 500 at most
+    ivs = [intervention_row("b", "frailty", "core", 10, 0.0, **nel(0.5))]
+    target = ActivityTarget("nel_avoided", "2026/27", place="XQ", change_from_baseline=-0.5)
+    inputs = toy_inputs(two_places(), ivs, budget_gbp=(1e6,), activity_targets=(target,))
+    _, allocation = allocate(inputs)
+    assert allocation.status == "infeasible"
+    explanation = allocation.explanation
+    assert "activity_target" in explanation.relaxed_rules
+    relaxed = explanation.changes["activity_targets"][0]
+    assert relaxed.change_from_baseline is None
+    assert relaxed.minimum == pytest.approx(500, abs=2)
+    assert solved(inputs.with_policy(activity_targets=(relaxed,))).status == "optimal"
+
+
 def test_the_verifier_reads_the_baseline_itself_and_catches_a_shortfall():
     ivs = [intervention_row("b", "frailty", "core", 10, 0.0, **nel(0.5))]
     # 400 needed; £8,000 reaches 800 people, who avoid exactly 400
@@ -285,7 +300,8 @@ def test_top_vs_rest_compares_the_flagged_pcns_with_the_others_within_each_icb()
 
     ivs = [intervention_row("a", "frailty", "core", 10, 0.1, cohort_population="pop_65_plus",
                             **nel(0.01))]
-    pcns = [pcn_row("A", "X", 1000, 1), pcn_row("B", "X", 2000, 5, pop_65_plus=500),
+    pcns = [pcn_row("A", "X", 1000, 1), pcn_row("B", "X", 2000, 5, pop_65_plus=500, pop_75_plus=500,
+                    pop_85_plus=500),
             pcn_row("C", "Y", 1000, 3)]
     inputs = toy_inputs(pcns, ivs, higher_need={"A": ("frailty",)}, budget_gbp=(1e6,))
     allocation = solved(inputs)
