@@ -6,6 +6,7 @@ import dataclasses
 
 from .explain import explain_infeasible, explain_stop
 from .inputs import ModelInputs
+from .ordered import OrderedSolver
 from .results import Allocation
 from .solve import SolveOptions, Solver
 
@@ -21,11 +22,17 @@ def solve_options(inputs: ModelInputs, time_limit: float | None = None,
 
 
 def allocate(inputs: ModelInputs, options: SolveOptions | None = None,
-             solver: Solver | None = None) -> tuple[Solver, Allocation]:
+             solver: Solver | OrderedSolver | None = None) -> tuple[OrderedSolver, Allocation]:
     """Solve (warm when given a solver) and return the allocation; when there is no optimum,
-    its explanation (why it is infeasible, or that the time limit ran out)."""
+    its explanation (why it is infeasible, or that the time limit ran out).
+
+    The rules bend in the model's stated order when they cannot all be met (`[rules]`,
+    optimiser/ordered.py): the allocation then names its shortfalls. With `rules.bend =
+    false` (or a plain `Solver`) every rule is hard, and a model that cannot meet them all
+    is explained (optimiser/explain.py) instead.
+    """
     if solver is None:
-        solver = Solver(inputs, options or solve_options(inputs))
+        solver = OrderedSolver(inputs, options or solve_options(inputs))
     else:
         solver.update(inputs)
     solution = solver.solve()
@@ -34,4 +41,6 @@ def allocate(inputs: ModelInputs, options: SolveOptions | None = None,
         explanation = explain_infeasible(solver.inputs, solver.lp, solver.options)
     elif not solution.optimal:
         explanation = explain_stop(solution, solver.options)
-    return solver, Allocation(solver.inputs, solver.lp, solution, explanation=explanation)
+    stages = [vars(s) for s in getattr(solver, "stages", [])]
+    return solver, Allocation(solver.inputs, solver.lp, solution, explanation=explanation,
+                              extra_manifest={"stages": stages} if stages else {})

@@ -65,6 +65,7 @@ FIGURE_COLUMNS = (
     "population", *(f"spend_per_head_q{q}_gbp" for q in range(1, 6)), "spend_per_head_all_gbp",
     "higher_need_per_eligible_gbp", "universal_per_eligible_gbp",
     "higher_need_to_universal_ratio", *EQUITY_COLUMNS, "binding_count", "binding_constraints",
+    "rules_met", "shortfall_gbp", "rules_short",
     "health_value_gbp", "cash_value_gbp", "cash_released_gbp", "cash_released_per_gbp",
     "health_share", "enhanced_spend_gbp", "unflagged_share", "enhanced_interventions_funded",
     "enhanced_interventions", "higher_need_below_median_pcns",
@@ -81,6 +82,7 @@ class Job:
     icbs: tuple[str, ...] | None  # None: the ICBs the model file names
     source: str  # the data folder or workbook the model reads (read once per worker)
     folder: str  # output folder, relative to --out
+    hard_rules: bool = False  # every rule hard (--hard-rules), whatever the model's [rules]
     time_limit: float | None = None  # seconds per solve (None: the model file's, or 600)
 
     @property
@@ -114,7 +116,8 @@ class JobResult:
 # ---- planning and checking every input before any solve ---------------------------------------
 
 def plan(model: str | Path, scenarios: list[str] | None = None, all_scenarios: bool = False,
-         icbs: list[str] | None = None, time_limit: float | None = None) -> list[Job]:
+         icbs: list[str] | None = None, hard_rules: bool = False,
+         time_limit: float | None = None) -> list[Job]:
     """The jobs a command asks for, every input checked; raises one InputError listing all."""
     path = Path(model).resolve()
     names = list_scenarios(path) if all_scenarios else list(dict.fromkeys(scenarios or ["base"]))
@@ -137,7 +140,8 @@ def plan(model: str | Path, scenarios: list[str] | None = None, all_scenarios: b
                 _collect(problems, name, err, list(selection or []))
                 continue
             sub = f"{folder}/{safe_name(selection[0])}" if selection else folder
-            jobs.append(Job(str(path), name, selection, str(source), sub, time_limit))
+            jobs.append(Job(str(path), name, selection, str(source), sub, hard_rules,
+                            time_limit))
     if problems:
         raise InputError([_with_context(p, name, where) for (name, _), (p, where)
                           in problems.items()])
@@ -237,6 +241,8 @@ def run_job(job: Job) -> JobResult:
     try:
         inputs = load_model(job.model, job.scenario, list(job.icbs) if job.icbs else None,
                             tables=tables_for(job.source))
+        if job.hard_rules:
+            inputs = inputs.with_policy(rules_bend=False)
         _, allocation = allocate(inputs, solve_options(inputs, job.time_limit))
         result = JobResult(job, allocation.status, allocation.objective,
                            icbs=" ".join(sorted(inputs.pcns["icb_code"].unique())),
@@ -247,7 +253,8 @@ def run_job(job: Job) -> JobResult:
                           "population": float(inputs.pcns["population"].sum())}
         checks = None
         if allocation.status == "optimal":
-            checks = verify(allocation.detail, inputs, allocation.objective)
+            checks = verify(allocation.detail, inputs, allocation.objective,
+                            allocation.shortfalls)
             result.checks_passed = checks.ok
             result.files["allocation.csv"] = io.csv_bytes(allocation.detail)
             result.figures.update(report.figures(allocation))
@@ -517,6 +524,8 @@ def describe(result: JobResult) -> str:
     if result.optimal:
         text += (f", weighted outcome {money(result.objective or 0.0)}, spend "
                  f"{money(result.figures.get('spend_gbp', 0.0))}")
+        if result.figures.get("rules_met") is False:
+            text += f", rules short: {result.figures.get('rules_short', '')}"
         if result.checks_passed is False:
             text += ", INDEPENDENT CHECK FAILED"
     return text + f", {result.seconds:.1f} s"

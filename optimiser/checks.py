@@ -3,6 +3,11 @@
 It reads only the output table (year x PCN x intervention: people reached, spend) and the
 inputs, and recomputes every rule from scratch, with plain pandas and none of the solver's or
 the formulation's internals. Any rule that fails is named with its worst violation.
+
+When the rules bent (`Allocation.shortfalls`: rule, its labels, the amount short in the
+rule's unit), every rule must hold once its reported shortfall is added back, no shortfall
+may be more than the rule's gap on the plan itself (none where the plan meets the rule), and
+no rule held hard may have one.
 """
 
 from __future__ import annotations
@@ -82,9 +87,38 @@ def effective_people(reached: np.ndarray, eligible: np.ndarray, inputs: ModelInp
     return out
 
 
-def verify(detail: pd.DataFrame, inputs: ModelInputs,
-           objective: float | None = None) -> CheckReport:
-    """Recompute every rule from the long output table and the inputs."""
+class _Shortfalls:
+    """The reported shortfalls of one rule, looked up by the rule's own labels."""
+
+    def __init__(self, table: pd.DataFrame | None, rule: str):
+        self.rows = pd.DataFrame() if table is None or table.empty \
+            else table[table["rule"] == rule]
+        self.reported: list[np.ndarray] = []
+        self.gaps: list[np.ndarray] = []
+
+    def on(self, keys: list[str], index) -> np.ndarray:
+        """The shortfall reported for each label in `index` (a MultiIndex or Index over
+        `keys`), zero where none is; summed where labels repeat."""
+        if self.rows.empty:
+            return np.zeros(len(index))
+        amount = self.rows.groupby(keys)["shortfall"].sum()
+        return amount.reindex(index).fillna(0.0).to_numpy(dtype=float)
+
+    def exact(self, reported: np.ndarray, need: np.ndarray, have: np.ndarray,
+              direction: float = 1.0) -> None:
+        """Record each reported shortfall against the rule's own gap on the plan."""
+        gap = np.maximum(direction * (np.asarray(need, float) - np.asarray(have, float)), 0.0)
+        self.reported.append(np.asarray(reported, float))
+        self.gaps.append(gap)
+
+
+def verify(detail: pd.DataFrame, inputs: ModelInputs, objective: float | None = None,
+           shortfalls: pd.DataFrame | None = None) -> CheckReport:
+    """Recompute every rule from the long output table and the inputs (with the shortfalls
+    reported when the rules bent: the module docstring)."""
+    short = {rule: _Shortfalls(shortfalls, rule) for rule in (
+        "budget_limit", "workforce_limit", "universal_core_offer", "enhanced_support_uplift",
+        "need_gradient", "q1_q5_spend_ratio", "ring_fences", "activity_targets", "locks")}
     policy = inputs.policy
     grid = reach_grid(detail, inputs)
     years = list(inputs.years)
@@ -124,13 +158,16 @@ def verify(detail: pd.DataFrame, inputs: ModelInputs,
             cash = sum(g[o] * float(inputs.outcome_weight_gbp[o]) for o in OUTCOMES[1:])
             cash_year = cash.groupby(level="year").sum().reindex(years).shift(1).fillna(0.0)
             budget = budget + policy.invest_to_save_share * cash_year
-        checks.append(_check("budget_limit: spend within each year's budget", spend_year, budget))
+        over = short["budget_limit"].on(["year"], pd.Index(years))
+        short["budget_limit"].exact(over, spend_year, budget)
+        checks.append(_check("budget_limit: spend within each year's budget", spend_year,
+                             budget + over))
 
     if policy.on("workforce_limit") and len(inputs.workforce_wte):
         scope = pcn_level.map(inputs.scope_of_pcn).to_numpy()
         iid = g.index.get_level_values("intervention_id")
         need_of = {}  # staff group: WTE needed by (year, scope), computed once per group
-        lhs, rhs = [], []
+        lhs, rhs, keys = [], [], []
         for (group, s), available in inputs.workforce_wte.iterrows():
             if group not in need_of:
                 per = iid.map(inputs.wte_per_person[group]).to_numpy()
@@ -139,24 +176,38 @@ def verify(detail: pd.DataFrame, inputs: ModelInputs,
             need = need_of[group]
             lhs.append(np.array([need.get((y, s), 0.0) for y in years]))
             rhs.append(available.reindex(years).to_numpy())
-        checks.append(_check("workforce_limit: WTE needed within WTE available",
-                             np.concatenate(lhs), np.concatenate(rhs)))
+            keys += [(y, group, s) for y in years]
+        lhs, rhs = np.concatenate(lhs), np.concatenate(rhs)
+        over = short["workforce_limit"].on(["year", "staff_group", "scope"],
+                                           pd.MultiIndex.from_tuples(keys))
+        short["workforce_limit"].exact(over, lhs, rhs)
+        checks.append(_check("workforce_limit: WTE needed within WTE available", lhs,
+                             rhs + over))
 
     if policy.on("universal_core_offer"):
         core = g[(g["tier"] == "core") & (g["eligible"] > 0)]
+        floor = policy.universal_floor * core["eligible"]
+        gap = short["universal_core_offer"].on(["year", "pcn_code", "intervention_id"],
+                                              core.index)
+        short["universal_core_offer"].exact(gap, floor, core["people_reached"])
         checks.append(_check("universal_core_offer: floor share of each core cohort reached",
-                             policy.universal_floor * core["eligible"], core["people_reached"]))
+                             floor, core["people_reached"] + gap))
 
     sp = g.groupby(["year", pcn_level.rename("pcn"), "priority"])["spend"].sum()
     if policy.on("enhanced_support_uplift"):
-        checks.append(_uplift_check(sp, inputs))
+        checks.append(_uplift_check(sp, inputs, short["enhanced_support_uplift"]))
 
     spend_pcn = g.groupby(["year", pcn_level.rename("pcn")])["spend"].sum()
     if policy.on("need_gradient"):
         fair = spend_pcn.index.get_level_values("pcn").map(inputs.fair_share).to_numpy()
         total = spend_pcn.index.get_level_values("year").map(spend_year).to_numpy()
-        checks.append(_check("need_gradient: each PCN gets lambda x its fair share",
-                             policy.need_gradient * fair * total, spend_pcn.to_numpy()))
+        need = policy.need_gradient * fair * total
+        gap = short["need_gradient"].on(["year", "pcn_code"], spend_pcn.index)
+        short["need_gradient"].exact(gap, need, spend_pcn.to_numpy())
+        checks.append(_check("need_gradient: each PCN gets lambda x its fair share", need,
+                             spend_pcn.to_numpy() + gap))
+    if policy.q1_q5_spend_ratio is not None:
+        checks.append(_ratio_check(spend_pcn, inputs, short["q1_q5_spend_ratio"]))
 
     reach = g["people_reached"].unstack("year")[years]
     elig = g["eligible"].unstack("year")[years[0]]
@@ -183,15 +234,19 @@ def verify(detail: pd.DataFrame, inputs: ModelInputs,
                 pick &= (pcn_level.map(inputs.pcns["icb_code"]) == fence.icb).to_numpy()
             pot = g.loc[pick, "spend"].groupby(level="year").sum().reindex(years, fill_value=0)
             if fence.min_share is not None:
-                checks.append(_check(f"ring fence minimum ({fence.label()})",
-                                     fence.min_share * inputs.budget_gbp, pot.to_numpy()))
+                need = fence.min_share * inputs.budget_gbp
+                gap = short["ring_fences"].on(["year", "pot"], pd.MultiIndex.from_arrays(
+                    [years, [fence.label()] * len(years)]))
+                short["ring_fences"].exact(gap, need, pot.to_numpy())
+                checks.append(_check(f"ring fence minimum ({fence.label()})", need,
+                                     pot.to_numpy() + gap))
             if fence.max_share is not None:
                 checks.append(_check(f"ring fence maximum ({fence.label()})",
                                      pot.to_numpy(), fence.max_share * inputs.budget_gbp))
 
     if policy.on("activity_targets"):
         for target in policy.activity_targets:
-            checks.append(_target_check(g, inputs, target))
+            checks.append(_target_check(g, inputs, target, short["activity_targets"]))
 
     if policy.on("enhanced_where_flagged"):
         table = inputs.higher_need.stack()
@@ -202,18 +257,26 @@ def verify(detail: pd.DataFrame, inputs: ModelInputs,
         checks.append(_check("enhanced_where_flagged: no enhanced-tier reach outside the PCNs "
                              "flagged for its priority", g.loc[closed, "people_reached"], 0.0))
 
-    for lock in policy.locks:
+    for n, lock in enumerate(policy.locks, 1):
         for year in lock.years or years:
             held = sp.get((year, lock.pcn, lock.priority), 0.0)
+            gap = short["locks"].on(["year", "pcn_code", "priority_id", "lock"],
+                                    pd.MultiIndex.from_tuples([(year, lock.pcn, lock.priority,
+                                                                n)]))[0]
+            short["locks"].exact([gap], [lock.spend_gbp], [held])
             checks.append(_check(f"lock ({lock.priority} in {lock.pcn}, {year})",
-                                 abs(held - lock.spend_gbp), 0.0))
+                                 [abs(held + gap - lock.spend_gbp), held - lock.spend_gbp],
+                                 [0.0, 0.0]))
+
+    if shortfalls is not None and len(shortfalls):
+        checks += _shortfall_checks(shortfalls, short, policy)
 
     if objective is not None:
         checks.append(_objective_check(g, inputs, objective))
     return CheckReport(tuple(checks))
 
 
-def _target_check(g: pd.DataFrame, inputs: ModelInputs, target) -> Check:
+def _target_check(g: pd.DataFrame, inputs: ModelInputs, target, short) -> Check:
     """Activity avoided in the target's year and scope reaches its minimum; a change from
     baseline is turned into a minimum here from the PCN table's baseline column."""
     pcns = inputs.pcns
@@ -229,16 +292,51 @@ def _target_check(g: pd.DataFrame, inputs: ModelInputs, target) -> Check:
         minimum = -target.change_from_baseline * float(
             pcns.loc[scope, BASELINE_COLUMNS[target.outcome]].astype(float).sum())
     pick = (g.index.get_level_values("year") == target.year) & pcn_level.isin(scope)
+    achieved = g.loc[pick, target.outcome].sum()
+    gap = short.on(["year", "outcome", "scope"], pd.MultiIndex.from_tuples(
+        [(target.year, target.outcome, target.scope)]))
+    short.exact(gap, [minimum], [achieved])
     return _check(f"activity target ({target.label()} in {target.year}, {target.scope})",
-                  minimum, g.loc[pick, target.outcome].sum())
+                  minimum, achieved + gap[0])
 
 
-def _uplift_check(sp: pd.Series, inputs: ModelInputs) -> Check:
+def _shortfall_checks(table: pd.DataFrame, short: dict, policy) -> list[Check]:
+    """Shortfalls are no more than each rule's gap, and only on rules that may bend."""
+    reported = np.concatenate([a for s in short.values() for a in s.reported] or [np.zeros(0)])
+    gaps = np.concatenate([a for s in short.values() for a in s.gaps] or [np.zeros(0)])
+    checked = sum(len(s.rows) for s in short.values())
+    hard = sorted({r for r in table["rule"] if policy.rank(r) is None and r != "ring_fences"
+                   and r != "activity_targets" and r != "locks"})
+    return [
+        _check("shortfalls: each is the rule's own gap on the plan (none where it is met)",
+               reported, gaps),
+        Check("shortfalls: every one was found against a rule", checked == len(table), 1,
+              float(len(table) - checked)),
+        Check("shortfalls: none on a rule held hard", not hard, 1, float(len(hard)),
+              ", ".join(hard)),
+    ]
+
+
+def _ratio_check(spend_pcn: pd.Series, inputs: ModelInputs, short) -> Check:
+    """Q1 spend >= k x Q5 spend per head x Q1's people, each year (people split by the PCNs'
+    quintile shares, spend split like the people)."""
+    shares = inputs.quintile_shares
+    people = shares.mul(inputs.pcns["population"].astype(float), axis=0).sum()
+    spend = spend_pcn.unstack("pcn").reindex(columns=shares.index, fill_value=0.0)
+    q1 = spend.to_numpy() @ shares[1].to_numpy()
+    q5 = spend.to_numpy() @ shares[5].to_numpy()
+    need = inputs.policy.q1_q5_spend_ratio * q5 / people[5] * people[1]
+    gap = short.on(["year"], spend.index)
+    short.exact(gap, need, q1)
+    return _check("q1_q5_spend_ratio: Q1 spend per head >= k x Q5's", need, q1 + gap)
+
+
+def _uplift_check(sp: pd.Series, inputs: ModelInputs, short) -> Check:
     cohort = inputs.priority_cohort
     flags = inputs.higher_need
     icb = inputs.pcns["icb_code"]
     uplift = 1.0 + inputs.policy.enhanced_uplift
-    lhs, rhs = [], []
+    lhs, rhs, keys = [], [], []
     table = sp.unstack("priority").reindex(columns=list(inputs.priority_ids),
                                            fill_value=0.0).fillna(0.0)
     for year in inputs.years:
@@ -252,8 +350,12 @@ def _uplift_check(sp: pd.Series, inputs: ModelInputs) -> Check:
                 average = spend[others].sum() / cohort.loc[others, r].sum()
                 lhs += list(uplift * average * cohort.loc[needy, r])
                 rhs += list(spend[needy])
+                keys += [(year, p, r) for p in needy.index[needy]]
+    gap = short.on(["year", "pcn_code", "priority_id"], pd.MultiIndex.from_tuples(keys)) \
+        if keys else np.zeros(0)
+    short.exact(gap, lhs, rhs)
     return _check("enhanced_support_uplift: higher-need spend per eligible >= (1+u) x others",
-                  np.array(lhs), np.array(rhs))
+                  np.array(lhs), np.array(rhs) + gap)
 
 
 def _objective_check(g: pd.DataFrame, inputs: ModelInputs, objective: float) -> Check:

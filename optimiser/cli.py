@@ -184,6 +184,7 @@ def cmd_run(args) -> int:
     wrong = _number_problems(args) + output_problems(out)
     try:
         jobs = batch.plan(args.model, args.scenario, args.all_scenarios, args.icb,
+                          hard_rules=args.hard_rules,
                           time_limit=args.time_limit)  # every input checked
     except InputError as err:
         raise InputError([*wrong, *err.problems]) from None
@@ -293,7 +294,7 @@ def cmd_frontier(args) -> int:
     from .frontier import frontier, summary
 
     out = Path(args.out)
-    inputs = _load(args, _number_problems(args) + output_problems(out))
+    inputs = _rules(_load(args, _number_problems(args) + output_problems(out)), args)
     prepare_out(out, args.force, stale=FRONTIER_FILES)
     start = time.perf_counter()
     bar = _Progress("Frontier", args.points)
@@ -315,11 +316,15 @@ def cmd_frontier(args) -> int:
     if frame.loc[0, "status"] != "optimal":
         print(f"The dial at 0 is {frame.loc[0, 'status']}: no frontier to draw.")
         return EXIT_NOT_OPTIMAL
-    print(f"{facts['optimal_points']} of {facts['points']} points optimal; "
+    print(f"{facts['optimal_points']} of {facts['points']} points have a plan; "
           f"weighted outcome at dial 0: {money(facts['reference_weighted_outcome_gbp'])}.")
-    print(f"Highest feasible dial {facts['highest_feasible_dial']:.2f}: gives up "
-          f"{money(facts['health_given_up_at_highest_gbp'])} "
-          f"({facts['health_given_up_at_highest_share']:.2%}) of weighted outcome.")
+    if facts["highest_dial_every_rule_met"] is not None:
+        print(f"Highest dial with every rule met {facts['highest_dial_every_rule_met']:.2f}: "
+              f"gives up {money(facts['health_given_up_at_highest_met_gbp'])} "
+              f"({facts['health_given_up_at_highest_met_share']:.2%}) of weighted outcome.")
+    if facts["first_dial_short"] is not None:
+        print(f"From dial {facts['first_dial_short']:.2f} the rules bend in the model's order; "
+              f"at the highest: {facts['rules_short_at_highest']} short.")
     if facts["first_infeasible_dial"] is not None:
         print(f"From dial {facts['first_infeasible_dial']:.2f} no allocation meets every rule.")
     print(f"Wrote {out}")
@@ -342,7 +347,7 @@ def cmd_uncertainty(args) -> int:
     if args.scheduler and args.executor != "dask":
         wrong.append(Problem("--scheduler", "--scheduler is only used with --executor dask",
                               "Add --executor dask, or drop --scheduler"))
-    inputs = _load(args, wrong)
+    inputs = _rules(_load(args, wrong), args)
     prepare_out(out, args.force, stale=UNCERTAINTY_FILES)
     bar = _Progress("Solves", args.draws)
     try:
@@ -377,7 +382,10 @@ def cmd_uncertainty(args) -> int:
     _write_chart(out, "funding_probability.png", charts.funding_png, result.funded_above_floor)
     _write_json(out / "uncertainty.json", record)  # last: its presence says the set is whole
     s, choice = result.objective_summary, result.robust_choice
-    print(f"{s['optimal_draws']} of {s['draws']} draws can meet every rule.")
+    print(f"{s['draws_every_rule_met']} of {s['draws']} draws can meet every rule; "
+          f"{s['draws_with_shortfall']} bend the rules in the model's order"
+          + (f" (median shortfall {money(s['shortfall_median_gbp'])})"
+             if s["draws_with_shortfall"] else "") + ".")
     if s["optimal_draws"]:
         print(f"Weighted outcome: central {money(s['central_gbp'])}; across draws mean "
               f"{money(s['mean_gbp'])}, 10th to 90th percentile {money(s['p10_gbp'])} to "
@@ -388,6 +396,58 @@ def cmd_uncertainty(args) -> int:
               f"{money(choice['central_mean_gbp'])} and {money(choice['central_p10_gbp'])}.")
     print(f"Wrote {out}")
     return EXIT_OK
+
+
+def _rules(inputs: ModelInputs, args) -> ModelInputs:
+    """The inputs with every rule hard when --hard-rules is given."""
+    return inputs.with_policy(rules_bend=False) if args.hard_rules else inputs
+
+
+def cmd_target(args) -> int:
+    """The least budget (or WTE of a staff group) that meets the aims: words, and with --out
+    the allocation at it (allocation.csv, summary.xlsx, run.json), as `run` writes them."""
+    import json
+
+    from . import io, report
+    from .api import solve_options
+    from .batch import model_notes
+    from .checks import verify
+    from .target import least_resource, parse_aim
+
+    out = Path(args.out) if args.out else None
+    wrong = _number_problems(args) + (output_problems(out) if out is not None else [])
+    resource = args.minimise
+    if resource != "budget" and not resource.startswith("wte:"):
+        wrong.append(Problem("--minimise", f"'{resource}' is not a resource the tool can "
+                             "minimise", "Use budget, or wte:GROUP (e.g. wte:care_coordinator)"))
+    inputs = _load(args, wrong)
+    aims = tuple(parse_aim(text, inputs) for text in args.meet)
+    if out is not None:
+        prepare_out(out, args.force)
+    target = least_resource(inputs, resource, aims, per_year=args.per_year,
+                            options=solve_options(inputs, args.time_limit))
+    for line in target.words:
+        print(line)
+    allocation = target.allocation
+    if out is None or allocation is None:
+        return EXIT_OK if target.status == "optimal" else EXIT_NOT_OPTIMAL
+    checks = verify(allocation.detail, allocation.inputs, allocation.objective,
+                    allocation.shortfalls) if allocation.status == "optimal" else None
+    io.write_atomic(out / "allocation.csv", io.csv_bytes(allocation.detail))
+    io.write_atomic(out / "summary.xlsx", report.summary_workbook(
+        allocation, notes=model_notes(args.model, args.scenario or "base"), checks=checks,
+        label=f"least {resource} for " + ", ".join(str(a) for a in aims)))
+    manifest = {**allocation.manifest, "target": target.record(),
+                "checks_passed": None if checks is None else checks.ok}
+    io.write_atomic(out / "run.json", json.dumps(manifest, indent=2, default=str).encode())
+    print(f"Wrote {out}")
+    return EXIT_OK if allocation.status == "optimal" else EXIT_NOT_OPTIMAL
+
+
+def _hard_rules_argument(verb: argparse.ArgumentParser) -> None:
+    verb.add_argument("--hard-rules", action="store_true",
+                      help="every rule hard (no plan when they cannot all be met, explained), "
+                           "instead of bending in the model's [rules] order")
 
 
 def cmd_passcode(args) -> int:
@@ -457,6 +517,7 @@ def parser() -> argparse.ArgumentParser:
     _executor_arguments(r)
     _time_limit_argument(r)
     _output_folder_arguments(r)
+    _hard_rules_argument(r)
     r.set_defaults(func=cmd_run)
     e = verbs.add_parser("export", help="write the LP as an MPS or LP file with readable names")
     e.add_argument("model")
@@ -473,6 +534,7 @@ def parser() -> argparse.ArgumentParser:
                    help="also sweep the enhanced uplift from 0 to VALUE (e.g. 0.5)")
     _time_limit_argument(f)
     _output_folder_arguments(f)
+    _hard_rules_argument(f)
     f.set_defaults(func=cmd_frontier)
     u = verbs.add_parser("uncertainty", help="probabilistic sensitivity analysis: re-solve "
                          "for draws of every uncertain parameter")
@@ -486,7 +548,24 @@ def parser() -> argparse.ArgumentParser:
     _executor_arguments(u)
     _time_limit_argument(u)
     _output_folder_arguments(u)
+    _hard_rules_argument(u)
     u.set_defaults(func=cmd_uncertainty)
+    t = verbs.add_parser("target", help="the least budget, or WTE of a staff group, that meets "
+                         "stated aims with every rule of the model (an exact LP)")
+    t.add_argument("model")
+    t.add_argument("--scenario")
+    t.add_argument("--minimise", required=True, metavar="RESOURCE",
+                   help="budget, or wte:GROUP (e.g. wte:care_coordinator)")
+    t.add_argument("--meet", action="append", required=True, metavar="AIM",
+                   help="an aim, repeatable: q1_q5_spend_ratio>=1.5, universal_floor>=0.3, "
+                        "need_gradient>=0.8, enhanced_uplift>=0.4, nel_avoided@2030/31>=500")
+    t.add_argument("--per-year", action="store_true",
+                   help="each year (and, for WTE, each ICB or place) free; default: one scale "
+                        "on the model's amounts")
+    t.add_argument("--out", help="write the allocation at the answer here (as run does)")
+    t.add_argument("--force", action="store_true", help="replace files in an existing folder")
+    _time_limit_argument(t)
+    t.set_defaults(func=cmd_target)
     c = verbs.add_parser("passcode", help="make the hash of a workshop passcode for the app's "
                          ".streamlit/secrets.toml")
     c.add_argument("--role", choices=("facilitator", "viewer"), default="facilitator",

@@ -22,6 +22,8 @@ Parameters (units)
     lambda      need-gradient dial; phi_p need-weighted fair share (sum 1);
     g           mobilisation (most a service grows a year, as a share of E);
     d           continuity (most its funding falls a year); theta invest-to-save share.
+    w[p,q]      share of PCN p's people in IMD quintile q (rows sum to 1); N_q = sum_p
+                w[p,q] pop_p people in quintile q; k the least Q1:Q5 ratio of spend per head.
 
 Variables
     x[t,p,i,k] >= 0   people reached in tranche k                              [people]
@@ -44,6 +46,15 @@ Constraints: one function per family below, each with its inequality in the docs
 Enhanced support only where flagged (`enhanced_where_flagged`, seed 001 L653-656) is bounds,
 not rows: x[t,p,i,k] = 0 for an enhanced-tier i in a PCN p outside H_r(i), so switching it is a
 warm change and the reduced costs of those columns say what offering the service would be worth.
+
+Rules that bend (`formulate(inputs, shortfalls=True)`; solved by optimiser/ordered.py)
+    z_j >= 0    the shortfall of row j of a rule ranked in [rules], in the row's own unit
+                (people for the floor; £ for the uplift, the gradient, the Q1:Q5 ratio, a
+                ring-fence minimum, a lock and the budget; WTE for the workforce; the
+                activity's unit for a target): the row is met with z_j added (`rule_shortfalls`)
+    Z_k         = sum_{j at rank k} g_j z_j, rank k's shortfall in £ (g_j £ per unit of row j)
+    Lexicographic stages: min Z_1, then Z_1 held at its least; min Z_2; ...; then the
+    objective above with every Z_k held at its least.
 """
 
 from __future__ import annotations
@@ -137,10 +148,15 @@ def reformulate(lp: LinearProgram, before: ModelInputs, after: ModelInputs) -> L
     if not changed <= objective_only or not all(
             _same(getattr(before, f.name), getattr(after, f.name))
             for f in dataclasses.fields(ModelInputs) if f.name != "policy"):
-        return formulate(after)
+        return formulate(after, shortfalls=has_shortfalls(lp))
     cost = list(lp.col_cost)
     cost[list(lp.columns).index("reached")] = objective(Layout(after))
     return dataclasses.replace(lp, col_cost=cost)
+
+
+def has_shortfalls(lp: LinearProgram) -> bool:
+    """Was `lp` formulated with its rules' shortfalls (`formulate(..., shortfalls=True)`)?"""
+    return "rule_shortfall_gbp" in lp.columns
 
 
 def _same(a, b) -> bool:
@@ -149,8 +165,13 @@ def _same(a, b) -> bool:
                       and a.equals(b)) or (isinstance(a, str) and a == b)
 
 
-def formulate(inputs: ModelInputs) -> LinearProgram:
-    """The LP for these inputs. Pure: no files, no solver, no globals."""
+def formulate(inputs: ModelInputs, shortfalls: bool = False) -> LinearProgram:
+    """The LP for these inputs. Pure: no files, no solver, no globals.
+
+    Every rule is hard unless `shortfalls`: then each rule the policy ranks (`Policy.rank`)
+    gets a shortfall column per row and each rank its total in £ (`rule_shortfalls`), for
+    the ordered stages (optimiser/ordered.py); with every shortfall at zero it is this LP.
+    """
     lp = LinearProgram()
     lay = Layout(inputs)
     policy = inputs.policy
@@ -206,7 +227,12 @@ def formulate(inputs: ModelInputs) -> LinearProgram:
         activity_targets(lp, lay, blocks)
     if policy.on("enhanced_where_flagged"):
         enhanced_where_flagged(lp, lay, blocks)
+    if policy.q1_q5_spend_ratio is not None:
+        q1_q5_spend_ratio(lp, lay, blocks)
     apply_locks(lp, lay, blocks)
+    if shortfalls:
+        locks_that_bend(lp, lay, blocks)
+        rule_shortfalls(lp, lay)
     return lp
 
 
@@ -567,6 +593,30 @@ def enhanced_where_flagged(lp: LinearProgram, lay: Layout, b: dict) -> None:
     lp.col_upper[block][np.tile(np.repeat(closed, lay.K), lay.T)] = 0.0
 
 
+def q1_q5_spend_ratio(lp: LinearProgram, lay: Layout, b: dict) -> None:
+    r"""Spend per head in IMD quintile 1 (most deprived) at least k times quintile 5's.
+
+    A PCN's spend is shared across quintiles like its people (w[p,q]), so quintile q spends
+    sum_p w[p,q] s[t,p] on its N_q people. The ratio is linear as a floor, multiplied by N_1:
+
+    sum_p w[p,1] s[t,p] - k (N_1 / N_5) sum_p w[p,5] s[t,p] >= 0     for each t   [£ in Q1]
+    """
+    inputs = lay.inputs
+    shares = inputs.quintile_shares.to_numpy(dtype=float)  # P x 5
+    people = shares.T @ inputs.pcns["population"].to_numpy(dtype=float)
+    if people[0] <= 0 or people[4] <= 0:
+        return  # no one in Q1 or Q5: the ratio is not defined (inputs.py reports it)
+    coef = shares[:, 0] - inputs.policy.q1_q5_spend_ratio * people[0] / people[4] * shares[:, 4]
+    # every PCN with people in Q1 or Q5 keeps its entry, so a new k keeps the structure
+    pcns = np.nonzero((shares[:, 0] > 0) | (shares[:, 4] > 0))[0]
+    T, P, n = lay.T, lay.n_pcn, len(pcns)
+    rows = np.repeat(np.arange(T), n)
+    cols = b["s"].start + rows * P + np.tile(pcns, T)
+    lp.add_rows("q1_q5_spend_ratio", {"year": np.array(inputs.years)}, rows, cols,
+                np.tile(coef[pcns], T), 0.0, INF,
+                "spend in Q1 >= k x spend per head in Q5 x Q1's people")
+
+
 def apply_locks(lp: LinearProgram, lay: Layout, b: dict) -> None:
     r"""Locks hold spend on a priority in a PCN at a set level: sp[t,p,r] = L  (bounds)."""
     inputs = lay.inputs
@@ -581,3 +631,131 @@ def apply_locks(lp: LinearProgram, lay: Layout, b: dict) -> None:
             lp.col_lower[block][local] = lock.spend_gbp
             lp.col_upper[block][local] = lock.spend_gbp
     _ = b
+
+
+def _lock_column(lay: Layout, b: dict, lock, year: str) -> int:
+    """The column sp[t,p,r] a lock holds, for one of its years."""
+    ti = lay.inputs.years.index(year)
+    p = list(lay.inputs.pcns.index).index(lock.pcn)
+    r = list(lay.priorities).index(lock.priority)
+    return b["sp"].start + (ti * lay.n_pcn + p) * lay.n_prio + r
+
+
+def locks_that_bend(lp: LinearProgram, lay: Layout, b: dict) -> None:
+    r"""A lock with a rank keeps its upper bound (no more than committed) and becomes a row,
+    so that the spend it commits may fall short:
+
+    sp[t,p,r] >= L          (and sp[t,p,r] <= L as a bound)                              [£]
+    """
+    inputs = lay.inputs
+    block = list(lp.columns).index("spend_priority")
+    labels, cols, lower = [], [], []
+    for n, lock in enumerate(inputs.policy.locks, 1):
+        if inputs.policy.rank("locks", lock) is None:
+            continue
+        for year in lock.years or inputs.years:
+            col = _lock_column(lay, b, lock, year)
+            lp.col_lower[block][col - b["sp"].start] = 0.0
+            labels.append((year, lock.pcn, lock.priority, n))
+            cols.append(col)
+            lower.append(lock.spend_gbp)
+    if labels:
+        lp.add_rows("lock", pd.DataFrame(labels, columns=["year", "pcn", "priority", "lock"]),
+                    np.arange(len(cols)), np.array(cols), np.ones(len(cols)),
+                    np.array(lower), INF, "spend on a locked priority >= the amount locked")
+
+
+# The rows of a rule that may bend: their rule in [rules], the unit of a row, and the sign of
+# its shortfall (+1: a floor the shortfall helps reach; -1: a limit it lets spend beyond).
+SOFT_ROWS = {
+    "budget_limit": ("budget_limit", "£", -1.0),
+    "workforce_limit": ("workforce_limit", "WTE", -1.0),
+    "lock": ("locks", "£", 1.0),
+    "universal_core_offer": ("universal_core_offer", "people", 1.0),
+    "enhanced_support_uplift": ("enhanced_support_uplift", "£", 1.0),
+    "need_gradient": ("need_gradient", "£", 1.0),
+    "q1_q5_spend_ratio": ("q1_q5_spend_ratio", "£", 1.0),
+    "ring_fence": ("ring_fences", "£", 1.0),
+    "activity_target": ("activity_targets", "activity", 1.0),
+}
+
+
+def row_ranks(lay: Layout, family: str, size: int) -> np.ndarray:
+    """The rank of each row of a rule's family (NaN: hard), from `Policy.rank`."""
+    policy = lay.inputs.policy
+    rule = SOFT_ROWS[family][0]
+    if family == "ring_fence":  # rows fence by fence, a year each; only a minimum can fall short
+        each = [policy.rank(rule, f) if f.min_share is not None else None
+                for f in policy.ring_fences]
+        ranks = np.repeat(np.array(each, dtype=float), lay.T)
+    elif family == "activity_target":
+        ranks = np.array([policy.rank(rule, t) for t in policy.activity_targets], dtype=float)
+    elif family == "lock":  # rows were made for locks that bend only, a year each
+        ranks = np.array([policy.rank(rule, lock) for lock in policy.locks
+                          if policy.rank(rule, lock) is not None
+                          for _ in (lock.years or lay.inputs.years)], dtype=float)
+    else:
+        ranks = np.full(size, np.nan if policy.rank(rule) is None else policy.rank(rule))
+    return ranks
+
+
+def gbp_per_unit(lay: Layout, family: str, labels: pd.DataFrame | dict) -> np.ndarray:
+    """£ for one unit of each row's shortfall: a person short of the floor costs the service's
+    £ per person; a WTE its staff group's annual cost; an activity its unit cost (a QALY the
+    £ per QALY); a £ row's shortfall is in £."""
+    inputs = lay.inputs
+    if family == "universal_core_offer":
+        return np.tile(lay.cost[np.nonzero(lay.core)[0]], lay.T)
+    if family == "workforce_limit":
+        costs = inputs.staff_groups["annual_cost_gbp"].astype(float)
+        return pd.Series(np.asarray(labels["staff_group"])).map(costs).to_numpy(dtype=float)
+    if family == "activity_target":
+        value = {**inputs.unit_cost_gbp.to_dict(), "qaly": inputs.policy.qaly_gbp}
+        return np.array([value[t.outcome] for t in inputs.policy.activity_targets], dtype=float)
+    return np.ones(len(next(iter(labels.values()))) if isinstance(labels, dict) else len(labels))
+
+
+def rule_shortfalls(lp: LinearProgram, lay: Layout) -> None:
+    r"""Each row of a rule with a rank gets a shortfall that lets it be met; each rank sums
+    its rows' shortfalls in £.
+
+    row_j(x) + z_j >= lower_j     a floor, share, target or lock (z_j in the row's unit)
+    row_j(x) - z_j <= upper_j     the budget [£] or the workforce [WTE], when ranked
+    Z_k - sum_{j at rank k} g_j z_j = 0        for each rank k                           [£]
+    z_j >= 0, Z_k >= 0; g_j £ per unit (`gbp_per_unit`). Columns `shortfall_<rows>` have
+    their rows' labels and rank; `rule_shortfall_gbp` is labelled by rank and its rules.
+    """
+    parts = []  # (rank of each z, £ per unit of each z, first column of the block)
+    for family, (rule, unit, sign) in SOFT_ROWS.items():
+        block = lp.rows.get(family)
+        if block is None or not block.size:
+            continue
+        ranks = row_ranks(lay, family, block.size)
+        soft = np.nonzero(~np.isnan(ranks))[0]
+        if not len(soft):
+            continue
+        labels = block.labels
+        labels = labels.iloc[soft].to_dict("list") if isinstance(labels, pd.DataFrame) \
+            else {k: np.asarray(v)[soft] for k, v in labels.items()}
+        labels["rank"] = ranks[soft].astype(int)
+        z = lp.add_vars(f"shortfall_{family}", labels, lower=0.0, upper=INF,
+                        meaning=f"shortfall of {family.replace('_', ' ')} [{unit}]")
+        lp.add_entries(block, soft, z.positions(), np.full(len(soft), sign))
+        parts.append((ranks[soft], gbp_per_unit(lay, family, block.labels)[soft], z.start,
+                      rule))
+    if not parts:
+        return
+    ranks = np.concatenate([p[0] for p in parts]).astype(int)
+    levels = np.unique(ranks)
+    words = [", ".join(dict.fromkeys(rule for r, _g, _s, rule in parts if (r == k).any()))
+             for k in levels]
+    total = lp.add_vars("rule_shortfall_gbp", {"rank": levels, "rules": np.array(words)},
+                        lower=0.0, upper=INF, meaning="£ short on the rules of a rank")
+    gbp = np.concatenate([p[1] for p in parts])
+    z_cols = np.concatenate([p[2] + np.arange(len(p[0])) for p in parts])
+    at = np.searchsorted(levels, ranks)
+    lp.add_rows("define_rule_shortfall", {"rank": levels},
+                np.concatenate([np.arange(len(levels)), at]),
+                np.concatenate([total.positions(), z_cols]),
+                np.concatenate([np.ones(len(levels)), -gbp]),
+                0.0, 0.0, "£ short on a rank = sum of its shortfalls in £")

@@ -1,11 +1,13 @@
 r"""The efficiency-equity frontier: what each step of the equity dial costs in health.
 
 `frontier(inputs, points=25, uplift=None, solver=None) -> pandas.DataFrame` sweeps the need
-gradient lambda (the equity dial) from 0 to 1 in `points` even steps, with one `Solver` warm
-started from the point before. Each point is one row:
+gradient lambda (the equity dial) from 0 to 1 in `points` even steps, with one solver
+(`ordered.OrderedSolver`) warm started from the point before. Each point is one row:
 
 * the dial (`need_gradient`) and the enhanced uplift used at that point;
 * `status` (optimal, infeasible, ...) and `solved` (False when the status is implied, below);
+* `rules_met` (False when a rule bends at that point: the model's [rules] order), and then
+  `shortfall_gbp` (every rule's shortfall in £) and `rules_short` (which rules, how much);
 * `weighted_outcome_gbp` (the objective: £ weighted outcome, discounted), `qaly`, and the
   activity avoided (`nel_avoided`, `ed_avoided`, `bed_days_avoided`, `op_avoided`), summed
   over the model's years;
@@ -16,14 +18,23 @@ started from the point before. Each point is one row:
 * `health_given_up_gbp` = objective at lambda = 0 minus objective at the point (and its
   share, and `qaly_given_up` in QALYs): what the equity at that point costs in health.
 
-Why the curve never rises: the dial's rule is s[t,p] >= lambda phi_p S[t] with S[t] >= 0, so
-every allocation feasible at a higher lambda is feasible at a lower one; the best weighted
-outcome can only fall (or stay) as the dial rises. The same nesting means that once a point
-is infeasible, every higher point is too: those points are recorded as infeasible with
-`solved = False` instead of being solved (an infeasible solve is the slowest kind). And when
-the optimum of one point already meets the next point's rule, it is optimal there too (the
-best of a set, if it lies in a subset, is the best of the subset): that point repeats it with
-`solved = False`, without a solve.
+The points are solved with the rules bending in the model's order (optimiser/ordered.py), so
+the sweep runs to dial 1 even where the rules cannot all be met: those points are plans with
+their shortfalls named. With `rules.bend = false` a point that cannot meet every rule is
+infeasible, as before.
+
+Why the curve never rises while every rule is met: the dial's rule is s[t,p] >= lambda phi_p
+S[t] with S[t] >= 0, so every allocation feasible at a higher lambda is feasible at a lower
+one; the best weighted outcome can only fall (or stay) as the dial rises. (Beyond that, each
+point first holds its shortfalls at their least, and its outcome is the best under those:
+not a nested set, so it may move either way.) The same nesting means that once a point is
+infeasible, every higher point is too: those points are recorded as infeasible with `solved =
+False` instead of being solved (an infeasible solve is the slowest kind). And when the
+optimum of one point already meets the next point's rule, it is optimal there too (the best
+of a set, if it lies in a subset, is the best of the subset; with the rules bending, a plan
+whose shortfalls are least at a point and that meets the next point's dial keeps those
+shortfalls there, and they cannot be less): that point repeats it with `solved = False`,
+without a solve.
 
 `uplift=U` sweeps the enhanced-support uplift too, from 0 at lambda = 0 to U at lambda = 1
 (also nested, so the curve still never rises). Without it the uplift stays at the policy's.
@@ -43,7 +54,8 @@ import pandas as pd
 
 from . import equity
 from .inputs import ModelInputs
-from .results import Allocation
+from .ordered import OrderedSolver
+from .results import Allocation, shortfall_summary
 from .schemas import OUTCOMES
 from .solve import SolveOptions, Solver
 
@@ -69,7 +81,7 @@ def point_inputs(inputs: ModelInputs, dial: float, uplift: float | None) -> Mode
 
 
 def frontier(inputs: ModelInputs, points: int = 25, uplift: float | None = None,
-             solver: Solver | None = None, progress=None,
+             solver: Solver | OrderedSolver | None = None, progress=None,
              options: SolveOptions | None = None) -> pd.DataFrame:
     """Sweep the equity dial from 0 to 1; one row per point (columns in the module docstring).
 
@@ -94,7 +106,7 @@ def frontier(inputs: ModelInputs, points: int = 25, uplift: float | None = None,
                        note="implied: the optimum at the dial before already meets this one")
         else:
             if solver is None:
-                solver = Solver(p_inputs, options)
+                solver = OrderedSolver(p_inputs, options)
                 how = "cold"
             else:
                 how = solver.update(p_inputs)
@@ -143,6 +155,7 @@ def point_metrics(allocation: Allocation) -> dict[str, float]:
     out = {"weighted_outcome_gbp": float(allocation.objective),
            "spend_gbp": float(flows["spend_gbp"].sum()),
            **{o: float(flows[o].sum()) for o in OUTCOMES}}
+    out.update(shortfall_summary(allocation))
     pcns = inputs.pcns
     sums = allocation.per_pcn_totals(["spend_gbp", "weighted_value_gbp", "qaly"])
     sums = sums / len(inputs.years)
@@ -174,8 +187,9 @@ def finish(frame: pd.DataFrame) -> pd.DataFrame:
     frame["health_given_up_gbp"] = reference - frame["weighted_outcome_gbp"]
     frame["health_given_up_share"] = frame["health_given_up_gbp"] / reference
     frame["qaly_given_up"] = reference_qaly - frame["qaly"]
-    first = ["point", "need_gradient", "enhanced_uplift", "status", "solved",
-             "weighted_outcome_gbp", "health_given_up_gbp", "health_given_up_share",
+    first = ["point", "need_gradient", "enhanced_uplift", "status", "solved", "rules_met",
+             "shortfall_gbp", "rules_short", "weighted_outcome_gbp", "health_given_up_gbp",
+             "health_given_up_share",
              "qaly", "qaly_given_up", "nel_avoided", "ed_avoided", "bed_days_avoided",
              "op_avoided", "spend_gbp"]
     first = [c for c in first if c in frame.columns]
@@ -204,4 +218,15 @@ def summary(frame: pd.DataFrame) -> dict:
     infeasible = frame[frame["status"] == "infeasible"]
     out["first_infeasible_dial"] = (float(infeasible["need_gradient"].iloc[0])
                                     if len(infeasible) else None)
+    met = (optimal["rules_met"].fillna(False).astype(bool) if "rules_met" in optimal
+           else pd.Series(False, index=optimal.index))
+    out["highest_dial_every_rule_met"] = (float(optimal.loc[met, "need_gradient"].iloc[-1])
+                                          if met.any() else None)
+    if met.any():
+        last_met = optimal.loc[met].iloc[-1]
+        out["health_given_up_at_highest_met_gbp"] = float(last_met["health_given_up_gbp"])
+        out["health_given_up_at_highest_met_share"] = float(last_met["health_given_up_share"])
+    short = optimal[~met]
+    out["first_dial_short"] = float(short["need_gradient"].iloc[0]) if len(short) else None
+    out["rules_short_at_highest"] = str(short["rules_short"].iloc[-1]) if len(short) else ""
     return out

@@ -24,6 +24,7 @@ import numpy as np
 from .lp import LinearProgram
 
 TIGHTER = 1e-9  # a chain's bound is held only when below the column's own by more
+LOWER, BASIC, UPPER = 0, 1, 2  # HiGHS's basis status numbers (HighsBasisStatus)
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,6 +104,44 @@ class Singletons:
             full_dual[self.rows[which]] = col_dual[self.cols[which]] / a[which]
             col_dual[self.cols[which]] = 0.0
         return full_value, full_dual, col_dual
+
+    # ---- a basis with the singleton rows as rows, and back ---------------------------------
+    def basis_to_lp(self, arrays: dict, vals: np.ndarray, col_status: np.ndarray,
+                    row_status: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Basis statuses (HiGHS's numbers) as the LP with these rows kept would have them.
+
+        `row_status` is LP-length, filled for the rows HiGHS holds. A column nonbasic at a
+        bound that a singleton row set is basic in the LP, and that row nonbasic at the
+        matching side; every other singleton row is basic.
+        """
+        col, row = np.array(col_status, dtype=np.int8), np.array(row_status, dtype=np.int8)
+        row[self.rows] = BASIC
+        held = self.held(arrays, vals)
+        low, up = self.implied(arrays, vals)
+        a = vals[self.entry]
+        for side, bound, implied, own in ((LOWER, held["col_lower"], low, arrays["col_lower"]),
+                                          (UPPER, held["col_upper"], up, arrays["col_upper"])):
+            sets = (col[self.cols] == side) & (implied == bound[self.cols]) \
+                & (implied != own[self.cols])
+            which = np.nonzero(sets)[0]
+            _, first = np.unique(self.cols[which], return_index=True)  # one row per column
+            which = which[first]
+            col[self.cols[which]] = BASIC
+            row[self.rows[which]] = np.where((a[which] > 0) == (side == LOWER), LOWER, UPPER)
+        return col, row
+
+    def basis_from_lp(self, col_status: np.ndarray, row_status: np.ndarray,
+                      vals: np.ndarray) -> np.ndarray:
+        """The reverse of `basis_to_lp`: column statuses with the singleton rows held as
+        bounds (a singleton row nonbasic in the LP puts its basic column at that bound)."""
+        col = np.array(col_status, dtype=np.int8)
+        a = vals[self.entry]
+        status = np.asarray(row_status)[self.rows]
+        which = np.nonzero(((status == LOWER) | (status == UPPER)) & (col[self.cols] == BASIC))[0]
+        _, first = np.unique(self.cols[which], return_index=True)
+        which = which[first]
+        col[self.cols[which]] = np.where((a[which] > 0) == (status[which] == LOWER), LOWER, UPPER)
+        return col
 
 
 @dataclass(frozen=True, eq=False)

@@ -21,6 +21,7 @@ from . import io
 from .equity import QUINTILES, single_quintile_shares
 from .errors import Problems, did_you_mean, unknown_code_fix
 from .policy import (
+    HARD,
     MAX_ACTIVITY,
     MAX_BUDGET_GBP,
     MAX_GBP_PER_HEAD,
@@ -83,6 +84,7 @@ class ModelInputs:
             workforce = derive_workforce(policy, self.pcns, self.staff_groups, problems)
         check_against_data(policy, self.pcns, self.interventions, problems,
                            self.priorities.index)
+        check_rules(policy, self.pcns, self.staff_groups, problems)
         problems.raise_if_any()
         return dataclasses.replace(self, policy=policy, workforce_wte=workforce)
 
@@ -380,6 +382,7 @@ def build_inputs(policy: Policy, source: Path, problems: Problems | None = None,
         .astype(bool)
     )
     check_against_data(policy, pcns, interventions, problems, priorities.index)
+    check_rules(policy, pcns, staff, problems)
     workforce = derive_workforce(policy, pcns, staff, problems)
     problems.raise_if_any()
     return ModelInputs(
@@ -623,8 +626,9 @@ def check_policy_values(policy: Policy, problems: Problems) -> None:
     for i, lock in enumerate(policy.locks, 1):
         if not lock.spend_gbp >= 0:
             problems.add(where, f"lock {i}: spend_gbp must be £0 or more", value=lock.spend_gbp)
+    # (a floor that may bend falls short in the first year instead: a plan, not an error)
     if policy.universal_floor > policy.mobilisation_max_growth and policy.on("mobilisation") \
-            and policy.on("universal_core_offer"):
+            and policy.on("universal_core_offer") and policy.rank("universal_core_offer") is None:
         problems.add(where, f"the universal floor ({policy.universal_floor:.0%}) is above the "
                      f"most a new service can grow in its first year "
                      f"({policy.mobilisation_max_growth:.0%}), so no allocation can meet it",
@@ -766,6 +770,34 @@ def _check_targets(policy: Policy, pcns: pd.DataFrame, problems: Problems) -> No
                          + ("" if values is None else f" for {int(values.isna().sum())} PCNs"),
                          f"Add {column} to the PCN table (data/README.md, activity baselines), "
                          "or give the target as a 'minimum' a year")
+
+
+def check_rules(policy: Policy, pcns: pd.DataFrame, staff: pd.DataFrame,
+                problems: Problems) -> None:
+    """The ranks of rules that bend (each "hard" or a whole number from 1), the £ a WTE costs
+    when the workforce may bend (its shortfall is ranked in £), and people in quintiles 1 and 5
+    when the Q1:Q5 ratio is set."""
+    where = "model file"
+    for rule, rank in policy.rule_ranks.items():
+        if rank != HARD and not (isinstance(rank, int) and not isinstance(rank, bool)
+                                 and rank >= 1):
+            problems.add(where, f"'rules.{rule}' must be \"hard\" or a whole number from 1",
+                         value=rank)
+    if policy.rank("workforce_limit") is not None and "annual_cost_gbp" not in staff:
+        problems.add("staff_groups", "the workforce may fall short (rules.workforce_limit has "
+                     "a rank), but the staff table gives no annual_cost_gbp to value a WTE in £",
+                     "Add annual_cost_gbp to staff_groups, or set rules.workforce_limit = "
+                     "\"hard\"")
+    ratio = policy.q1_q5_spend_ratio
+    if ratio is not None:
+        if not ratio >= 0:
+            problems.add(where, "'equity.q1_q5_spend_ratio' cannot be negative", value=ratio)
+        quintiles = set(pcns["imd_quintile"].astype(int)) if len(pcns) else set()
+        if not {1, 5} <= quintiles:
+            problems.add(where, "'equity.q1_q5_spend_ratio' compares IMD quintiles 1 and 5, but "
+                         "the model's PCNs have no people in "
+                         + " or ".join(str(q) for q in (1, 5) if q not in quintiles),
+                         "Remove the ratio, or model ICBs with people in both quintiles")
 
 
 def derive_workforce(policy: Policy, pcns: pd.DataFrame, staff: pd.DataFrame,

@@ -121,6 +121,13 @@ class LinearProgram:
         self.num_row += n
         return block
 
+    def add_entries(self, rows: Block, row: np.ndarray, col: np.ndarray,
+                    value: np.ndarray) -> None:
+        """More entries in rows already added (row within the block `rows`, global column,
+        coefficient): a column added after its rows, such as a rule's shortfall."""
+        self._entries.append((np.asarray(row, dtype=np.int64) + rows.start,
+                              np.asarray(col, dtype=np.int64), np.asarray(value, dtype=float)))
+
     # ---- assembled arrays ----------------------------------------------------------------
     def arrays(self) -> dict[str, np.ndarray]:
         def cat(parts):

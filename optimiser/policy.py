@@ -9,6 +9,7 @@ in `inputs.py`.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -31,6 +32,39 @@ CONSTRAINTS = (
 # Rules a model file must switch on by name: absent, they are off (every other rule is on
 # unless switched off), so a model written before the rule existed solves as it did.
 OFF_UNLESS_SET = frozenset({"enhanced_where_flagged"})
+
+# The rules that may bend when they cannot all be met ([rules] in a model file), each "hard"
+# or a rank: rank 1 is kept first (its least shortfall is found and fixed before rank 2's is
+# sought), and so on; the weighted outcome is maximised last.
+# Mobilisation and continuity are always hard: they are how fast a service can grow or
+# shrink, not a demand, and with every rule below allowed to fall short a plan always exists.
+RANKABLE = (
+    "budget_limit",
+    "workforce_limit",
+    "locks",
+    "universal_core_offer",
+    "enhanced_support_uplift",
+    "need_gradient",
+    "q1_q5_spend_ratio",
+    "ring_fences",
+    "activity_targets",
+)
+HARD = "hard"
+# The order a model file gets when its [rules] section does not state one (the DLN base model
+# states and argues the same): money and staff are hard, commitments already made come first,
+# then the universal offer "for everyone", then the proportionate part, then the board's
+# targets. Rules at one rank share it: their shortfalls are summed in £.
+DEFAULT_RANKS = {
+    "budget_limit": HARD,
+    "workforce_limit": HARD,
+    "locks": 1,
+    "universal_core_offer": 2,
+    "enhanced_support_uplift": 3,
+    "need_gradient": 4,
+    "q1_q5_spend_ratio": 4,
+    "ring_fences": 5,
+    "activity_targets": 5,
+}
 
 NUMBER = "number"
 TEXT = "text"
@@ -91,6 +125,7 @@ MODEL_KEYS: dict = {
         "need_gradient": NUMBER,
         "need_measure": TEXT,
         "quintile_weights": NUMBERS,
+        "q1_q5_spend_ratio": NUMBER,
         "note": TEXT,
     },
     "response": {"tranche_shares": NUMBERS, "marginal_effect": NUMBERS, "note": TEXT},
@@ -102,13 +137,14 @@ MODEL_KEYS: dict = {
         "note": TEXT,
     },
     "constraints": {c: BOOL for c in CONSTRAINTS},
+    "rules": {"bend": BOOL, **{r: "rank" for r in RANKABLE}, "note": TEXT},
     "ring_fences": [
         {"priority": TEXT, "tier": TEXT, "icb": TEXT, "min_share": NUMBER, "max_share": NUMBER,
-         "note": TEXT}
+         "rank": "rank", "note": TEXT}
     ],
     "activity_targets": [
         {"outcome": TEXT, "year": TEXT, "minimum": NUMBER, "change_from_baseline": NUMBER,
-         "icb": TEXT, "place": TEXT, "source": TEXT, "note": TEXT}
+         "icb": TEXT, "place": TEXT, "rank": "rank", "source": TEXT, "note": TEXT}
     ],
     # ambitions reported against, never imposed: activity (as targets) or a managed share
     "aims": [
@@ -116,7 +152,8 @@ MODEL_KEYS: dict = {
          "icb": TEXT, "place": TEXT, "managed": TEXT, "share_of_population": NUMBER,
          "source": TEXT, "note": TEXT}
     ],
-    "locks": [{"pcn": TEXT, "priority": TEXT, "spend_gbp": NUMBER, "years": TEXTS, "note": TEXT}],
+    "locks": [{"pcn": TEXT, "priority": TEXT, "spend_gbp": NUMBER, "years": TEXTS,
+               "rank": "rank", "note": TEXT}],
     "solver": {"time_limit": NUMBER, "note": TEXT},
     "scenarios": "table of scenarios",
 }
@@ -131,6 +168,7 @@ class RingFence:
     icb: str | None = None
     min_share: float | None = None
     max_share: float | None = None
+    rank: int | str | None = None  # "hard", a rank, or None: the [rules] rank of ring_fences
 
     def label(self) -> str:
         parts = [self.priority or "all priorities"]
@@ -152,6 +190,7 @@ class ActivityTarget:
     year: str
     minimum: float | None = None
     icb: str | None = None
+    rank: int | str | None = None  # "hard", a rank, or None: the [rules] rank of the family
     place: str | None = None
     change_from_baseline: float | None = None
     source: str = ""  # where the figure comes from, e.g. "seed 001 L639"
@@ -190,6 +229,7 @@ class Lock:
     priority: str
     spend_gbp: float
     years: tuple[str, ...] = ()  # empty: every year
+    rank: int | str | None = None  # "hard", a rank, or None: the [rules] rank of locks
 
 
 @dataclass(frozen=True)
@@ -229,11 +269,26 @@ class Policy:
     activity_targets: tuple[ActivityTarget, ...] = ()
     locks: tuple[Lock, ...] = ()
     scenario: str = "base"
+    # spend per head in IMD quintile 1 >= this x spend per head in quintile 5 (None: no rule)
+    q1_q5_spend_ratio: float | None = None
+    # [rules]: bend (False: every rule hard, as a plan that cannot meet them all is explained,
+    # not made) and each rankable rule's rank or "hard" (`RANKABLE`, `DEFAULT_RANKS`)
+    rules_bend: bool = True
+    rule_ranks: dict = field(default_factory=lambda: dict(DEFAULT_RANKS))
     time_limit: float | None = None  # seconds a solve may take; None: SolveOptions' default
     aims: tuple[ActivityTarget | ManagedShareAim, ...] = ()  # reported, never imposed
 
     def on(self, constraint: str) -> bool:
         return bool(self.constraints.get(constraint, constraint not in OFF_UNLESS_SET))
+
+    def rank(self, rule: str, item: RingFence | ActivityTarget | Lock | None = None) -> int | None:
+        """The rank a rule (or one ring fence, target or lock) bends at; None when it is hard
+        (every rule is hard when the rules do not bend)."""
+        if not self.rules_bend:
+            return None
+        own = getattr(item, "rank", None)
+        value = own if own is not None else self.rule_ranks.get(rule, DEFAULT_RANKS[rule])
+        return None if value == HARD else int(value)
 
 
 def scenario_names(raw: dict) -> list[str]:
@@ -498,6 +553,12 @@ def read_policy(raw: dict, scenario: str, where: str, problems: Problems) -> Pol
 
     limited = r.get("workforce", "limited_groups", None)
     available = r.get("workforce", "available_wte", {}) or {}
+    bend, ranks = _rules(r, where, problems)
+    ratio = r.get("equity", "q1_q5_spend_ratio", None)
+    if ratio is not None:
+        ratio = r.number("equity", "q1_q5_spend_ratio", 1.0, 0, 100,
+                         "The ratio of spend per head in the most deprived quintile to the "
+                         "least deprived, e.g. 1.5")
     time_limit = r.get("solver", "time_limit", None)
     if time_limit is not None:
         time_limit = r.number("solver", "time_limit", 600.0, low=0.001,
@@ -542,10 +603,43 @@ def read_policy(raw: dict, scenario: str, where: str, problems: Problems) -> Pol
         activity_targets=_targets(r, years, where, problems),
         locks=_locks(r, years, where, problems),
         scenario=scenario or "base",
+        q1_q5_spend_ratio=ratio,
+        rules_bend=bend,
+        rule_ranks=ranks,
         time_limit=time_limit,
         aims=_aims(r, years, where, problems),
     )
     return policy
+
+
+def rank_value(value, what: str, where: str, problems: Problems) -> int | str | None:
+    """A rank as a model file writes it: a whole number from 1, or "hard"."""
+    if value is None or value == HARD:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    problems.add(where, f"{what} must be \"hard\" or a rank: a whole number from 1 (kept "
+                 "first) upwards", "e.g. universal_core_offer = 2, or budget_limit = \"hard\"",
+                 value=value)
+    return None
+
+
+def _rules(r: _Reader, where: str, problems: Problems) -> tuple[bool, dict]:
+    """[rules]: whether the rules bend, and each rankable rule's rank or "hard"."""
+    section = r.raw.get("rules") or {}
+    bend = section.get("bend", True)
+    if not isinstance(bend, bool):
+        problems.add(where, "'rules.bend' must be true or false", "true: the rules bend in "
+                     "their stated order when they cannot all be met; false: every rule is hard",
+                     value=bend)
+        bend = True
+    ranks = dict(DEFAULT_RANKS)
+    for rule in RANKABLE:
+        if rule in section:
+            value = rank_value(section[rule], f"'rules.{rule}'", where, problems)
+            if value is not None:
+                ranks[rule] = value
+    return bend, ranks
 
 
 def _tables(r: _Reader, key: str) -> list[tuple[int, dict]]:
@@ -574,7 +668,8 @@ def _ring_fences(r: _Reader, where: str, problems: Problems) -> tuple[RingFence,
         if lo is not None and hi is not None and lo > hi:
             problems.add(where, f"ring fence {i}: min_share ({lo:g}) is above max_share "
                          f"({hi:g}), so no spend can meet it", "Make min_share ≤ max_share")
-        fences.append(RingFence(priority, tier, icb, lo, hi))
+        fences.append(RingFence(priority, tier, icb, lo, hi, rank_value(
+            item.get("rank"), f"ring fence {i}: 'rank'", where, problems)))
     return tuple(fences)
 
 
@@ -583,7 +678,8 @@ def _targets(r: _Reader, years, where: str, problems: Problems) -> tuple[Activit
     for i, item in _tables(r, "activity_targets"):
         target = _activity_target(item, f"activity target {i}", years, where, problems)
         if target is not None:
-            targets.append(target)
+            targets.append(dataclasses.replace(target, rank=rank_value(
+                item.get("rank"), f"activity target {i}: 'rank'", where, problems)))
     return tuple(targets)
 
 
@@ -625,8 +721,9 @@ def _activity_target(item: dict, name: str, years, where: str,
         return None
     return ActivityTarget(outcome, year, None if minimum is None else float(minimum),
                           icb if isinstance(icb, str) else None,
-                          place if isinstance(place, str) else None,
-                          None if change is None else float(change), _text(item, "source"))
+                          place=place if isinstance(place, str) else None,
+                          change_from_baseline=None if change is None else float(change),
+                          source=_text(item, "source"))
 
 
 def _aims(r: _Reader, years, where: str, problems: Problems) -> tuple:
@@ -683,5 +780,6 @@ def _locks(r: _Reader, years, where: str, problems: Problems) -> tuple[Lock, ...
             problems.add(where, f"lock {i}: the years {', '.join(map(str, bad))} are not in "
                          "model.years", f"Use years among {', '.join(years)}")
             continue
-        locks.append(Lock(pcn, priority, float(spend), tuple(lock_years)))
+        locks.append(Lock(pcn, priority, float(spend), tuple(lock_years), rank_value(
+            item.get("rank"), f"lock {i}: 'rank'", where, problems)))
     return tuple(locks)

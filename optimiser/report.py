@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import io, strategy_sheets
-from .results import CONSTRAINT_FAMILIES, VALUE_PARTS, Allocation, money
+from .results import CONSTRAINT_FAMILIES, VALUE_PARTS, Allocation, money, shortfall_summary
 from .schemas import ACTIVITY_OUTCOMES, OUTCOME_LABELS, staff_short
 from .targets import scope_name
 from .xlsx import MILLIONS, Workbook, column_chart, pivot_with_chart
@@ -92,6 +92,7 @@ def figures(allocation: Allocation) -> dict:
     out["binding_count"] = int(counts.sum())
     out["binding_constraints"] = "; ".join(
         f"{name} {int(counts[name])}" for name in CONSTRAINT_FAMILIES if name in counts.index)
+    out.update(shortfall_summary(allocation))
     out.update(strategy_sheets.figures(allocation))
     return out
 
@@ -228,16 +229,25 @@ def _front_sheet(wb, sheet, allocation, head, notes, checks, label) -> None:
     row += 3
     wb.text(sheet, row, 0, "Status", wb.heading)
     status = allocation.status
+    short = status == "optimal" and not allocation.rules_met
     if status == "optimal":
         checked = "" if checks is None else (
-            " The independent check recomputed every rule from the output and found it met."
+            " The independent check recomputed every rule from the output and found it met"
+            + (" once each shortfall below is added back." if short else ".")
             if checks.ok else " WARNING: the independent check found a rule broken: "
             + "; ".join(c.rule for c in checks.failures()))
-        words = "Optimal: the best allocation the model can find under every rule." + checked
+        words = ("Optimal: the best allocation the model can find under every rule." if not short
+                 else "The rules cannot all be met: this is the best plan when they bend in the "
+                 "model's stated order (each rank's shortfall as small as it can be, in turn, "
+                 "then the best weighted outcome). What it falls short of:") + checked
     else:
         words = STATUS_WORDS.get(status, f"{status}: the solver stopped without a plan.")
     wb.wide(sheet, row + 1, words, wb.wrap)
     row += 2
+    if short:
+        for line in allocation.shortfall_words:
+            wb.wide(sheet, row, line, wb.wrap)
+            row += 1
     explanation = allocation.explanation
     if explanation is not None:
         for line in [explanation.summary, *explanation.lines]:
@@ -428,6 +438,12 @@ def _result_sheets(wb: Workbook, allocation: Allocation, staff_names: dict) -> N
 
     _higher_need_sheet(wb, allocation, names)
 
+    if not allocation.rules_met:
+        sheet = wb.sheet("Shortfalls")
+        wb.text(sheet, 0, 0, "Where the plan falls short of a rule (the rules bent in the "
+                "model's stated order): each row's shortfall in the rule's own unit and in £.",
+                wb.bold)
+        wb.table(sheet, 2, allocation.shortfalls, freeze_cols=3)
     _shadow_price_sheet(wb, allocation)
 
 

@@ -15,10 +15,17 @@ import numpy as np
 import pandas as pd
 
 from . import equity
-from .formulation import Layout, discount, outcome_value_per_person
+from .formulation import (
+    SOFT_ROWS,
+    Layout,
+    discount,
+    gbp_per_unit,
+    outcome_value_per_person,
+    row_ranks,
+)
 from .inputs import ModelInputs
 from .lp import LinearProgram
-from .schemas import OUTCOME_LABELS, OUTCOMES
+from .schemas import OUTCOME_LABELS, OUTCOMES, staff_short
 from .solve import Solution
 
 __version__ = "0.1.0"
@@ -29,6 +36,33 @@ CONSTRAINT_FAMILIES = (
 TOLERANCE = 1e-6
 # the weighted value's health and cash-releasing parts, and the cash released (flows)
 VALUE_PARTS = ("health_value_gbp", "cash_value_gbp", "cash_released_gbp")
+# A rule row counts as short when its gap is above SHORT_ABSOLUTE (in its unit) + SHORT_RELATIVE
+# x what it asks: below that it is met to the tolerance the independent check uses.
+SHORT_ABSOLUTE, SHORT_RELATIVE = 1e-4, 1e-7
+RULE_WORDS = {
+    "budget_limit": "the budget",
+    "workforce_limit": "the workforce available",
+    "locks": "the locks",
+    "universal_core_offer": "the universal core offer",
+    "enhanced_support_uplift": "the enhanced-support uplift",
+    "need_gradient": "the need gradient",
+    "q1_q5_spend_ratio": "the Q1:Q5 ratio of spend per head",
+    "ring_fences": "the ring fences",
+    "activity_targets": "the activity targets",
+}
+
+
+def up(value: float, decimals: int = 0) -> str:
+    """A count rounded up (people, WTE, activity; `amount_up`): 1,204 or 3.2."""
+    return f"{amount_up(max(float(value), 0.0), 10.0 ** -decimals):,.{decimals}f}"
+
+
+def shortfall_summary(allocation: Allocation) -> dict:
+    """Whether every rule is met and, if not, the £ short in all and per rule, in words."""
+    by_rule = allocation.shortfall_by_rule.groupby("rule", sort=False)["shortfall_gbp"].sum()
+    return {"rules_met": by_rule.empty, "shortfall_gbp": float(by_rule.sum()),
+            "rules_short": "; ".join(f"{RULE_WORDS.get(rule, rule)} {money_up(gbp)}"
+                                     for rule, gbp in by_rule.items())}
 
 
 def money(value: float) -> str:
@@ -46,9 +80,10 @@ def amount_up(value: float, step: float) -> float:
     """`value` rounded up to a multiple of `step` (a shortfall shown to 0.1 WTE is never less
     than the shortfall): 1.546 WTE -> 1.6, never 1.5."""
     steps = value / step
-    # a value that is a whole number of steps but for floating-point noise stays where it is
+    # a value that is a whole number of steps but for the solver's tolerance (one part in 1e9
+    # and 1e-6 of a step: an ordered stage holds a rank at its least + that) stays where it is
     near = round(steps)
-    noise = min(1e-9 * max(1.0, abs(steps)), 1e-6)
+    noise = 1e-9 * abs(steps) + 1e-6
     return (near if abs(steps - near) <= noise else math.ceil(steps)) * step
 
 
@@ -374,7 +409,11 @@ class Allocation:
     # ---- constraints and shadow prices ---------------------------------------------------------
     @cached_property
     def constraints(self) -> pd.DataFrame:
-        """Every policy row: activity, bounds, slack, shadow price (£ of objective per unit)."""
+        """Every policy row: activity, bounds, slack, shadow price (£ of objective per unit).
+
+        When the rules bent, a row's activity is the plan's own, without its shortfall (its
+        slack is then negative), and its shadow price is the last stage's, every rank's
+        shortfall held at its least (optimiser/ordered.py)."""
         sol, lp = self.solution, self.lp
         arrays = lp.arrays()
         frames = []
@@ -391,7 +430,7 @@ class Allocation:
             for j, col in enumerate(label_cols):
                 what = what + ("" if j == 0 else ", ") + frame[col].astype(str)
             frame["what"] = what
-            frame["activity"] = sol.row_value[sl]
+            frame["activity"] = sol.row_value[sl] - self._shortfall_in_rows(name, block)
             frame["lower"] = arrays["row_lower"][sl]
             frame["upper"] = arrays["row_upper"][sl]
             frame["slack"] = np.minimum(frame["activity"] - frame["lower"],
@@ -411,6 +450,16 @@ class Allocation:
         frame.loc[priced, "in_words"] = [self._words(row)
                                          for row in frame[priced].itertuples(index=False)]
         return frame
+
+    def _shortfall_in_rows(self, family: str, rows) -> np.ndarray:
+        """Each row's shortfall term (sign x z) when the rules bent, so that a row's activity
+        is the plan's own (a row short of its rule shows a negative slack)."""
+        out = np.zeros(rows.size)
+        z = self.lp.columns.get(f"shortfall_{family}")
+        if z is not None:
+            soft = np.nonzero(~np.isnan(row_ranks(Layout(self.inputs), family, rows.size)))[0]
+            out[soft] = SOFT_ROWS[family][2] * self.solution.col_value[z.start:z.stop]
+        return out
 
     @cached_property
     def binding(self) -> pd.DataFrame:
@@ -483,6 +532,142 @@ class Allocation:
             lines.append(f"{int(row['count'])} {family.replace('_', ' ')} rule(s) bind.")
         return lines
 
+    # ---- rules that fell short -----------------------------------------------------------------
+    @cached_property
+    def shortfalls(self) -> pd.DataFrame:
+        """Every rule row the plan falls short of (none when every rule is met).
+
+        One row each: `rule` (its key in [rules]), `rank`, `year`, `where` (its other labels in
+        words; one column each too, as the rule has them: `pcn_code`, `intervention_id`,
+        `priority_id`, `staff_group`, `scope`, `pot`, `outcome`, `lock`), `required` (what the
+        rule asks), `achieved` (what the plan gives), `shortfall` (the gap, in `unit`) and
+        `shortfall_gbp` (its £ equivalent: a person short of the floor at the service's £ per
+        person; a WTE at its annual cost; an activity at its unit cost). Read from the
+        solution: the plan's own side of each row, without its shortfall column, against the
+        rule.
+        """
+        sol, lp = self.solution, self.lp
+        frames = []
+        arrays = lp.arrays() if sol.optimal else {}
+        for family, (rule, unit, sign) in SOFT_ROWS.items():
+            z = lp.columns.get(f"shortfall_{family}")
+            if z is None or not sol.optimal:
+                continue
+            rows = lp.rows[family]
+            lay = Layout(self.inputs)
+            soft = np.nonzero(~np.isnan(row_ranks(lay, family, rows.size)))[0]
+            at = rows.start + soft
+            achieved = sol.row_value[at] - self._shortfall_in_rows(family, rows)[soft]
+            required = arrays["row_lower"][at] if sign > 0 else arrays["row_upper"][at]
+            short = np.maximum(sign * (required - achieved), 0.0)
+            keep = short > SHORT_ABSOLUTE + SHORT_RELATIVE * np.abs(required)
+            if not keep.any():
+                continue
+            frame = z.index[keep].rename(columns={
+                "pcn": "pcn_code", "intervention": "intervention_id", "priority": "priority_id"})
+            frame.insert(0, "rule", rule)
+            frame["required"] = required[keep]
+            frame["achieved"] = achieved[keep]
+            frame["shortfall"] = short[keep]
+            frame["unit"] = (frame["outcome"].map(OUTCOME_LABELS) if family == "activity_target"
+                             else unit)
+            gbp = gbp_per_unit(lay, family, rows.labels)[soft]
+            frame["shortfall_gbp"] = short[keep] * gbp[keep]
+            frames.append(frame)
+        columns = ["rule", "rank", "year", "where", "shortfall", "unit", "shortfall_gbp",
+                   "required", "achieved"]
+        if not frames:
+            return pd.DataFrame(columns=columns)
+        frame = pd.concat(frames, ignore_index=True)
+        labels = [c for c in frame.columns if c not in columns]
+        frame["where"] = frame[labels].apply(
+            lambda r: ", ".join(str(v) for v in r if isinstance(v, str) and v), axis=1)
+        return frame[columns + labels]
+
+    @cached_property
+    def shortfall_prices(self) -> pd.DataFrame:
+        """Per rank that bent: its rules, its least shortfall in £, and the weighted outcome £1
+        more of it would buy (the reduced cost of its total, held at its least in the last
+        stage: optimiser/ordered.py). Empty when no rule bent."""
+        block = self.lp.columns.get("rule_shortfall_gbp")
+        if block is None or not self.solution.optimal:
+            return pd.DataFrame(columns=["rank", "rules", "shortfall_gbp", "price_per_gbp"])
+        frame = block.index.copy()
+        frame["shortfall_gbp"] = self.solution.col_value[block.start:block.stop]
+        frame["price_per_gbp"] = self.solution.col_dual[block.start:block.stop]
+        return frame[frame["shortfall_gbp"] > SHORT_ABSOLUTE].reset_index(drop=True)
+
+    @property
+    def rules_met(self) -> bool:
+        """Does the plan meet every rule (no shortfall)?"""
+        return self.shortfalls.empty
+
+    @cached_property
+    def shortfall_by_rule(self) -> pd.DataFrame:
+        """rank x rule x year: how many rows fall short and the £ short in all."""
+        frame = self.shortfalls
+        if frame.empty:
+            return pd.DataFrame(columns=["rank", "rule", "year", "rows_short", "shortfall_gbp"])
+        return frame.groupby(["rank", "rule", "year"], as_index=False).agg(
+            rows_short=("shortfall", "size"), shortfall_gbp=("shortfall_gbp", "sum"))
+
+    @cached_property
+    def shortfall_words(self) -> list[str]:
+        """Each rule that falls short, a line per year, amounts rounded up: "The universal core
+        offer reaches 18.3% of the eligible cohort instead of 20% in 12 PCNs: £1.2m short in
+        2026/27." """
+        return [self._shortfall_line(rule, str(year), part) for (_rank, rule, year), part
+                in self.shortfalls.groupby(["rank", "rule", "year"], sort=True)]
+
+    def _shortfall_line(self, rule: str, year: str, part: pd.DataFrame) -> str:
+        policy = self.inputs.policy
+        gbp = money_up(part["shortfall_gbp"].sum())
+        pcns = part["pcn_code"].nunique() if "pcn_code" in part else 0
+        in_pcns = f"in {pcns} PCN{'s' if pcns != 1 else ''}"
+        if rule == "universal_core_offer":
+            share = part["achieved"].sum() / (part["required"].sum() / policy.universal_floor)
+            share = math.floor(share * 1000) / 10  # met at: rounded down, never overstated
+            return (f"The universal core offer reaches {share:.1f}% of the eligible cohort "
+                    f"instead of {policy.universal_floor:.0%} for {len(part)} service(s) "
+                    f"{in_pcns}: {up(part['shortfall'].sum())} people, {gbp} short in {year}.")
+        if rule == "enhanced_support_uplift":
+            return (f"The enhanced-support uplift ({policy.enhanced_uplift:.0%} more per eligible "
+                    f"person in higher-need PCNs) is not reached for {len(part)} priority(ies) "
+                    f"{in_pcns}: {gbp} short in {year}.")
+        if rule == "need_gradient":
+            return (f"The need gradient (each PCN at least {policy.need_gradient:.0%} of its "
+                    f"need-weighted fair share) is not reached {in_pcns}: {gbp} short in {year}.")
+        if rule == "q1_q5_spend_ratio":
+            return (f"Spend per head in the most deprived quintile is short of "
+                    f"{policy.q1_q5_spend_ratio:g} times the least deprived's: {gbp} more in "
+                    f"quintile 1 would meet it in {year}.")
+        if rule == "ring_fences":
+            pots = ", ".join(dict.fromkeys(part["pot"].astype(str)))
+            return f"The ring fence minimum ({pots}) is {gbp} short in {year}."
+        if rule == "activity_targets":
+            row = part.iloc[0]
+            scope = "" if row["scope"] == "all" else f" in {self.scope_name(row['scope'])}"
+            return (f"The target of {up(row['required'])} {row['unit']}{scope} in {year} is met "
+                    f"at {math.floor(row['achieved']):,}: {up(row['shortfall'])} short "
+                    f"({gbp} at unit cost)." if len(part) == 1 else
+                    f"{len(part)} activity targets fall short in {year}: {gbp} at unit cost.")
+        if rule == "locks":
+            what = "; ".join(f"{r.priority_id} in {self._pcn_name(r.pcn_code)}"
+                             for r in part.itertuples())
+            return f"The locked spend ({what}) is {gbp} short in {year}."
+        if rule == "budget_limit":
+            return f"The plan spends {gbp} beyond the {year} budget."
+        if rule == "workforce_limit":
+            parts = [f"{up(r.shortfall, 1)} WTE of {staff_short(r.staff_group)} in "
+                     f"{self.scope_name(r.scope)}" for r in part.itertuples()]
+            return (f"The plan needs {'; '.join(parts)} beyond those available in {year} "
+                    f"({gbp} a year at their cost).")
+        return f"{RULE_WORDS.get(rule, rule).capitalize()}: {gbp} short in {year}."
+
+    def _pcn_name(self, code: str) -> str:
+        pcns = self.inputs.pcns
+        return str(pcns.at[code, "pcn_name"]) if code in pcns.index else str(code)
+
     # ---- manifest ------------------------------------------------------------------------------
     @cached_property
     def manifest(self) -> dict:
@@ -521,6 +706,12 @@ class Allocation:
                 "numpy": np.__version__,
                 "pandas": pd.__version__,
             },
+            "rules": "ordered" if policy.rules_bend else "hard",
+            "rules_met": bool(self.rules_met) if sol.optimal else None,
+            "shortfall_gbp": float(self.shortfalls["shortfall_gbp"].sum()),
+            "shortfalls": self.shortfall_words,
+            "shortfall_by_rule": self.shortfall_by_rule.to_dict("records"),
+            "shortfall_prices": self.shortfall_prices.to_dict("records"),
             "explanation": None if self.explanation is None else {
                 "summary": self.explanation.summary,
                 "lines": self.explanation.lines,

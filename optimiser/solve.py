@@ -37,6 +37,7 @@ import dataclasses
 import time
 
 import highspy
+import numpy as np
 
 from .formulation import formulate, reformulate
 from .highs import DEVEX, basis_of, highs_model, new_highs, status_arrays, to_highs_lp
@@ -65,10 +66,13 @@ def strategy_for(lp: LinearProgram, options: SolveOptions) -> type[Strategy]:
 class Solver:
     """A built model held by HiGHS through a strategy, re-solved warm after policy changes."""
 
-    def __init__(self, inputs: ModelInputs, options: SolveOptions | None = None):
+    def __init__(self, inputs: ModelInputs, options: SolveOptions | None = None,
+                 lp: LinearProgram | None = None):
+        """`lp`: the LP to hold, when not `formulate(inputs)` (the ordered stages hold the LP
+        with its rules' shortfalls; `update` keeps that kind, `reformulate`)."""
         self.options = options or SolveOptions()
         self.rebuilds = -1  # times built again after the first
-        self._build(inputs)
+        self._build(inputs, lp)
 
     def _build(self, inputs: ModelInputs, lp: LinearProgram | None = None) -> None:
         start = time.perf_counter()
@@ -102,6 +106,29 @@ class Solver:
         self.inputs = inputs
         self.build_seconds = time.perf_counter() - start
         return "warm"
+
+    # ---- for strategies over this one (optimiser/ordered.py: the stages of rules that bend)
+    def change(self, arrays: dict[str, np.ndarray], simplex: str = "primal") -> None:
+        """Push new column costs and bounds (LP-length `col_cost`, `col_lower`, `col_upper`,
+        as `lp.arrays()` gives them) to HiGHS in place; the next `solve()` starts from the
+        current basis by `simplex`: "primal" when the last optimum stays feasible (a new
+        objective, a column held at its optimum), "dual" when it stays dual feasible (new
+        bounds, the same objective). `self.lp` is not changed: a later `update` pushes the
+        LP's own costs and bounds back."""
+        new = {**self.strategy.held.arrays,
+               **{k: arrays[k] for k in ("col_cost", "col_lower", "col_upper")}}
+        self.strategy.change(new, simplex)
+
+    def lp_basis(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """HiGHS's basis as the LP with every row kept would hold it (`HeldLP.lp_basis`);
+        None when HiGHS has none or rows wait (row generation)."""
+        return self.strategy.held.lp_basis()
+
+    def start_from(self, col_status: np.ndarray, row_status: np.ndarray) -> bool:
+        """Start the next solve from a basis of the LP as `lp_basis` gives it (a warm
+        re-solve, retried cold if it ends without an answer); False, and no change, when
+        HiGHS does not take it or rows wait."""
+        return self.strategy.start_from(col_status, row_status)
 
     def solve(self) -> Solution:
         """Solve within `options.time_limit`; a warm re-solve that ends without a definitive

@@ -31,9 +31,15 @@ Solving
     with N > 1 needs the usual `if __name__ == "__main__":` guard, as processes are spawned,
     not forked) or on an existing Dask distributed cluster (executor="dask").
 
+Rules that cannot all be met
+    Each draw is solved with the rules bending in the model's order (optimiser/ordered.py),
+    so a draw whose costs leave the floor unaffordable is still a plan: the draws table says
+    which rules fell short and by how much (`rules_met`, `shortfall_gbp`, `rules_short`),
+    instead of dropping the draw as infeasible (`rules.bend = false` restores that).
+
 What is reported (UncertaintyResult)
-    draws              each draw's status, objective (£ weighted outcome), QALYs, and the
-                       share of spend that moves from the central allocation
+    draws              each draw's status, objective (£ weighted outcome), QALYs, the share
+                       of spend that moves from the central allocation, and its shortfalls
     objective_summary  mean, sd and 5th/10th/50th/90th/95th percentiles of the objective
     funded_above_floor for each PCN and priority, the probability that its spend is above
                        what the universal floor alone requires (floor x eligible x cost of
@@ -71,8 +77,10 @@ import pandas as pd
 from .formulation import TIE_BREAK_PER_GBP, Layout, discount, outcome_value_per_person
 from .highs import basis_of, status_arrays
 from .inputs import ModelInputs
+from .ordered import OrderedSolver
+from .results import RULE_WORDS, Allocation, money_up
 from .schemas import OUTCOME_LABELS, OUTCOMES
-from .solve import SolveOptions, Solver
+from .solve import SolveOptions
 
 KINDS = ("cohort_share", "max_uptake", "cost_gbp", *OUTCOMES, "wte_scale")
 KIND_LABELS = {
@@ -199,7 +207,8 @@ def solve_chunk(payload: Payload, jobs: list[tuple[object, np.ndarray, bool]]) -
     out = []
     for key, values, keep in jobs:
         start = time.perf_counter()
-        solver = Solver(apply_parameters(payload.inputs, payload.table, values), payload.options)
+        solver = OrderedSolver(apply_parameters(payload.inputs, payload.table, values),
+                               payload.options)
         if basis is not None and solver.highs.getNumCol() == len(payload.col_status) and \
                 solver.highs.getNumRow() == len(payload.row_status):
             solver.highs.setBasis(basis)
@@ -208,12 +217,22 @@ def solve_chunk(payload: Payload, jobs: list[tuple[object, np.ndarray, bool]]) -
                   "iterations": solution.iterations}
         if solution.optimal:
             result.update(_draw_outcomes(solver, solution.col_value, keep))
+            result.update(_draw_shortfalls(solver, solution))
         result["seconds"] = time.perf_counter() - start
         out.append(result)
     return out
 
 
-def _draw_outcomes(solver: Solver, col_value: np.ndarray, keep: bool) -> dict:
+def _draw_shortfalls(solver: OrderedSolver, solution) -> dict:
+    """Which rules one draw's plan falls short of: £ per rule (none when every rule is met)."""
+    if not solver.bent:
+        return {"shortfall_by_rule": {}}
+    table = Allocation(solver.inputs, solver.lp, solution).shortfall_by_rule
+    return {"shortfall_by_rule": table.groupby("rule", sort=False)["shortfall_gbp"].sum()
+            .to_dict()}
+
+
+def _draw_outcomes(solver: OrderedSolver, col_value: np.ndarray, keep: bool) -> dict:
     """From one optimal solve: spend by PCN and priority, floors, use, QALYs."""
     inputs = solver.inputs
     lay = Layout(inputs)
@@ -403,7 +422,7 @@ def run_uncertainty(inputs: ModelInputs, draws: int = 1000, seed: int = 0, worke
     began = time.perf_counter()
     options = options or SolveOptions()
     table = parameter_table(inputs)
-    central = Solver(inputs, options)
+    central = OrderedSolver(inputs, options)
     central_solution = central.solve()
     samples = sample(table, draws, seed, distribution)
     samples_frame = pd.DataFrame(samples, columns=table["parameter"].tolist())
@@ -496,20 +515,38 @@ def _draws_table(solved: dict, draws: int, central_out: dict) -> pd.DataFrame:
     for n in range(draws):
         r = solved[("draw", n)]
         optimal = r["status"] == "optimal"
+        short = r.get("shortfall_by_rule", {})
         rows.append({"draw": n, "status": r["status"],
+                     "rules_met": not short if optimal else np.nan,
+                     "shortfall_gbp": float(sum(short.values())) if optimal else np.nan,
+                     "rules_short": "; ".join(f"{RULE_WORDS.get(k, k)} {money_up(v)}"
+                                              for k, v in short.items()),
                      "objective_gbp": r["objective"] if optimal else np.nan,
                      "qaly": r["qaly"] if optimal else np.nan,
                      "spend_moved_share": _moved(r["spend_pr"], central_out["spend_pr"])
                      if optimal else np.nan,
+                     **{f"short_{k}_gbp": v for k, v in short.items()},
                      "iterations": r["iterations"], "seconds": r["seconds"]})
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    short_columns = [c for c in frame.columns if c.startswith("short_")]
+    frame[short_columns] = frame[short_columns].fillna(0.0)
+    return frame
 
 
 def _objective_summary(draws: pd.DataFrame, central: float) -> dict:
     values = draws["objective_gbp"].dropna().to_numpy()
+    met = draws["rules_met"].eq(True) if "rules_met" in draws else draws["status"] == "optimal"
     out = {"central_gbp": central, "draws": int(len(draws)),
            "optimal_draws": int(len(values)),
-           "not_optimal_draws": int(len(draws) - len(values))}
+           "not_optimal_draws": int(len(draws) - len(values)),
+           "draws_every_rule_met": int(met.sum()),
+           "draws_with_shortfall": int((draws["status"].eq("optimal") & ~met).sum())}
+    short = draws.loc[draws["status"].eq("optimal") & ~met]
+    if len(short):
+        out["shortfall_median_gbp"] = float(short["shortfall_gbp"].median())
+        out["shortfall_by_rule_share_of_draws"] = {
+            c[len("short_"):-len("_gbp")]: float((draws[c] > 0).mean())
+            for c in draws.columns if c.startswith("short_")}
     if len(values):
         out.update({"mean_gbp": float(values.mean()),
                     "sd_gbp": float(values.std(ddof=1)) if len(values) > 1 else 0.0,

@@ -277,7 +277,20 @@ def test_back_to_the_base_model(app):
 # ---- infeasible and invalid settings -------------------------------------------------------
 
 
-def test_infeasible_settings_are_explained_and_relaxed(app):
+def test_a_budget_too_small_bends_the_rules_in_order_and_names_what_falls_short(app):
+    open_section(app, "budget")
+    run(app.number_input(key="budget_0").set_value(5.0))
+    assert "optimal" in note(app)  # a plan, not "no plan"
+    warning = texts(app, "warning")
+    assert "The rules cannot all be met" in warning
+    assert "The universal core offer reaches" in warning and "short in 2026/27" in warning
+    assert tile(app, "Weighted outcome").startswith("£")  # the plan is on screen
+    run(app.button(key="reset").click())
+    assert "The rules cannot all be met" not in texts(app, "warning")
+
+
+def test_with_every_rule_hard_infeasible_settings_are_explained_and_relaxed(app):
+    app.session_state["changes"] = {"rules_bend": False}
     open_section(app, "budget")
     run(app.number_input(key="budget_0").set_value(5.0))
     assert "infeasible" in note(app)
@@ -293,6 +306,7 @@ def test_infeasible_settings_are_explained_and_relaxed(app):
 
 
 def test_invalid_settings_list_the_problem_and_keep_the_last_plan(app):
+    app.session_state["changes"] = {"rules_bend": False}  # a floor that cannot bend
     run(app.slider(key="universal_floor").set_value(60))
     assert "cannot be used" in texts(app, "error")
     assert "universal floor" in texts(app, "error")

@@ -252,16 +252,43 @@ def test_dask_local_cluster_gives_the_same_files_as_the_local_run(first_run, mod
 
 # ---- failures ------------------------------------------------------------------------------
 
-def test_an_infeasible_scenario_exits_2_and_the_others_are_written(tmp_path):
-    scenarios = SCENARIOS + '''
+TINY_BUDGET = SCENARIOS + '''
 [scenarios.tiny_budget]
 description = "A budget far too small for the universal core offer."
 budget.gbp_per_head = [1.0]
 '''
-    path = one_year_model(tmp_path, scenarios)
+
+
+def test_a_budget_too_small_gives_a_plan_that_names_its_shortfalls(tmp_path):
+    path = one_year_model(tmp_path, TINY_BUDGET)
+    out = tmp_path / "out"
+    result = cli("run", str(path), "--scenario", "tiny_budget", "--icb", "QJ2", "--out",
+                 str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "tiny_budget / QJ2: optimal" in result.stdout
+    assert "rules short: the universal core offer £" in result.stdout
+    folder = out / "tiny_budget" / "QJ2"
+    manifest = json.loads((folder / "run.json").read_text())
+    assert manifest["rules"] == "ordered" and manifest["rules_met"] is False
+    assert manifest["checks_passed"] is True  # every rule holds with its shortfall added back
+    assert manifest["shortfall_gbp"] > 1e6
+    assert manifest["shortfalls"][0].startswith("The universal core offer reaches")
+    assert [s["rank"] for s in manifest["stages"]] == [2, 3, 4]
+    book = load_workbook(folder / "summary.xlsx")
+    text = " ".join(str(v) for r in book["Summary"].iter_rows(values_only=True) for v in r if v)
+    assert "The rules cannot all be met" in text and manifest["shortfalls"][0] in text
+    assert "Shortfalls" in book.sheetnames
+    table = pd.read_csv(out / "comparison.csv", keep_default_na=False)
+    assert table.loc[0, "shortfall_gbp"] == pytest.approx(manifest["shortfall_gbp"])
+    assert str(table.loc[0, "rules_met"]) == "False"
+
+
+def test_an_infeasible_scenario_exits_2_and_the_others_are_written(tmp_path):
+    # every rule hard (--hard-rules): no plan, explained
+    path = one_year_model(tmp_path, TINY_BUDGET)
     out = tmp_path / "out"
     result = cli("run", str(path), "--scenario", "tiny_budget", "--scenario", "base",
-                 "--icb", "QJ2", "--out", str(out))
+                 "--icb", "QJ2", "--out", str(out), "--hard-rules")
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     assert (out / "base" / "QJ2" / "allocation.csv").is_file()

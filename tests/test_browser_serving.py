@@ -166,7 +166,7 @@ def test_typed_names_reach_the_page_as_text(workshop):
 
 
 def test_sigterm_stops_the_server_during_a_long_solve(workshop, tmp_path):
-    """Twenty-four ICBs are found to have no plan; finding the smallest change that gives one
+    """Twenty-four ICBs with every rule hard are found to have no plan; finding the smallest change that gives one
     takes minutes, in HiGHS runs nothing can interrupt. SIGTERM must still end the server."""
     import pandas as pd
 
@@ -176,7 +176,8 @@ def test_sigterm_stops_the_server_during_a_long_solve(workshop, tmp_path):
                        ["icb_code"]))
     icbs = ["QJ2", "QJM", "QT1"] + [c for c in codes if c not in ("QJ2", "QJM", "QT1")][:21]
     store_url = f"sqlite:///{tmp_path / 'scenarios.db'}"
-    ScenarioStore(store_url).save("Twenty-four ICBs", {"icbs": icbs, "changes": {}})
+    ScenarioStore(store_url).save("Twenty-four ICBs", {"icbs": icbs,
+                                                       "changes": {"rules_bend": False}})
     with b.served_app(store_url, OUTPUT / "streamlit_sigterm.log") as url:
         process = b.served_app.process
         page = b.open_app(browser, url)

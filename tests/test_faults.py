@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from optimiser import SolveOptions, explain_infeasible, formulate, load_model
+from optimiser import SolveOptions, explain_infeasible, formulate, list_scenarios, load_model
 from optimiser.cli import main
 from optimiser.processes import alive
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "dln_base.toml"
-SCENARIOS = 10  # the model file's base and nine named scenarios
+SCENARIOS = len(list_scenarios(ROOT / "models" / "dln_base.toml"))  # base and named ones
 FIRST = f"[{1:>{len(str(SCENARIOS))}}/{SCENARIOS}]"  # the first finished run's line, padded
 
 

@@ -16,7 +16,7 @@ from tests.toy import intervention_row, pcn_row, toy_inputs
 MODEL = Path(__file__).resolve().parents[1] / "models" / "dln_base.toml"
 
 
-def two_pcn_toy(floor: float = 0.0):
+def two_pcn_toy(floor: float = 0.0, **changes):
     """PCN A (most deprived, need 3) and PCN B (least deprived, need 1, but twice the QALY
     risk, so each person reached there is worth twice as much).
 
@@ -30,7 +30,7 @@ def two_pcn_toy(floor: float = 0.0):
             pcn_row("B", "X", 100, 5, need_overall_eng=1.0, need_ga_eng=2.0)]
     interventions = [intervention_row("i", "multimorbidity", "core", cost=1.0, qaly=1.0)]
     return toy_inputs(pcns, interventions, risk_columns={"qaly": "need_ga_eng"},
-                      universal_floor=floor, budget_gbp=(100.0,))
+                      universal_floor=floor, budget_gbp=(100.0,), **changes)
 
 
 def test_toy_frontier_matches_the_hand_solution():
@@ -60,7 +60,7 @@ def test_after_the_first_infeasible_point_the_rest_are_implied():
     # at most £100 - 45 = £55 of the £100, so A's rule 55 >= 0.75 lambda x 100 holds up to
     # lambda = 0.733: the points at 0.75 and 1 are infeasible. Where feasible, the floors
     # already give A £45 >= £75 lambda, so the optimum is A 45, B 55: £45,000 + £110,000.
-    frame = frontier(two_pcn_toy(floor=0.45), points=5)
+    frame = frontier(two_pcn_toy(floor=0.45, rules_bend=False), points=5)  # every rule hard
     assert frame["status"].tolist() == ["optimal"] * 3 + ["infeasible"] * 2
     # A's £45 already meets the rule at 0.25 (£18.75) and 0.5 (£37.50): those points keep the
     # optimum of lambda 0 unsolved; 0.75 (£56.25) is solved and found infeasible; 1 is implied.
@@ -70,6 +70,22 @@ def test_after_the_first_infeasible_point_the_rest_are_implied():
     facts = summary(frame)
     assert facts["first_infeasible_dial"] == 0.75
     assert facts["highest_feasible_dial"] == 0.5
+
+
+def test_with_the_rules_bending_the_sweep_runs_to_dial_1_with_its_shortfalls_named():
+    # The same toy with the rules bending (floor rank 2, gradient rank 4). At 0.75 A needs
+    # 0.75 x 0.75 x S: with B held at its floor (£45) and A at £55, A's shortfall
+    # 0.5625 x 100 - 55 = £1.25 is the least; at 1, 0.75 x 100 - 55 = £20. The floors hold,
+    # and the outcome is A 55 x £1,000 + B 45 x £2,000 = £145,000.
+    frame = frontier(two_pcn_toy(floor=0.45), points=5)
+    assert (frame["status"] == "optimal").all()
+    assert frame["rules_met"].tolist() == [True] * 3 + [False] * 2
+    assert frame["shortfall_gbp"].to_numpy() == pytest.approx([0, 0, 0, 1.25, 20.0], abs=1e-6)
+    assert frame["rules_short"].iloc[-1] == "the need gradient £20"
+    assert frame["weighted_outcome_gbp"].iloc[3:].to_numpy() == pytest.approx(145_000, abs=1e-3)
+    facts = summary(frame)
+    assert facts["highest_dial_every_rule_met"] == 0.5 and facts["first_dial_short"] == 0.75
+    assert facts["first_infeasible_dial"] is None
 
 
 def test_sweeping_the_uplift_too_keeps_the_curve_from_rising():
@@ -87,7 +103,8 @@ def dln():
 
 def test_dln_frontier_never_rises_and_warm_equals_cold(dln):
     frame = frontier(dln, points=4)
-    optimal = frame[frame["status"] == "optimal"]
+    assert (frame["status"] == "optimal").all()  # the rules bend where they cannot be met
+    optimal = frame[frame["rules_met"].astype(bool)]
     assert len(optimal) >= 2 and frame["status"].iloc[0] == "optimal"
     values = optimal["weighted_outcome_gbp"].to_numpy()
     assert (np.diff(values) <= 1e-6 * abs(values[0])).all()
@@ -112,7 +129,7 @@ def test_the_command_line_writes_csv_png_html_and_json(tmp_path, capsys):
     text = (out / "frontier.csv").read_text()
     assert text.splitlines()[0].startswith("point,need_gradient,enhanced_uplift,status")
     assert len(text.splitlines()) == 4
-    assert "Highest feasible dial" in capsys.readouterr().out
+    assert "Highest dial with every rule met" in capsys.readouterr().out
     # A second run into the same folder needs --force.
     assert main(["frontier", str(MODEL), "--points", "3", "--out", str(out)]) == 1
     assert main(["frontier", str(MODEL), "--points", "1", "--out", str(tmp_path / "x")]) == 1

@@ -330,8 +330,10 @@ def test_equity_weights_tip_the_choice_towards_the_most_deprived():
 
 def test_infeasible_floor_is_explained_with_the_shortfall_in_pounds():
     # the floor needs 2 x 500 x £10 = £10,000 a year; the budget is £4,000: £6,000 short.
+    # With every rule hard (rules.bend = false) there is no plan, and the tool says why.
     ivs = [intervention_row("a", "frailty", "core", 10, 0.5)]
-    inputs = toy_inputs(TWO_PCNS, ivs, budget_gbp=(4_000.0,), universal_floor=0.5)
+    inputs = toy_inputs(TWO_PCNS, ivs, budget_gbp=(4_000.0,), universal_floor=0.5,
+                        rules_bend=False)
     _, allocation = allocate(inputs)
     assert allocation.status == "infeasible"
     text = str(allocation.explanation)

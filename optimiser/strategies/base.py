@@ -69,6 +69,12 @@ class Strategy(Protocol):
       (`highs.STATUS`), and whether it started from an earlier basis (`warm`). Solver fills
       in `build_seconds` and `retried_cold`.
 
+    For strategies over a strategy (`optimiser/ordered.py` runs the stages of rules that
+    bend on a `Solver`), two more: `change(arrays, simplex)` pushes new costs and column
+    bounds in place and says how the next solve re-optimises; `start_from(col_status,
+    row_status) -> bool` starts the next solve from a basis of the whole LP (False while
+    rows wait).
+
     `lp`, `highs` (the HiGHS model it re-solves, read by tests, benchmarks and the
     uncertainty analysis, which sets a starting basis on it) and `waiting_rows` (rows not
     yet given to HiGHS) are read through `Solver`.

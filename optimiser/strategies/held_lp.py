@@ -15,11 +15,12 @@ unless it is part of a growth chain whose bound binds (`held.Chains` gives it it
 
 from __future__ import annotations
 
+import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from ..held import Chains, Singletons
-from ..highs import Runs, new_highs, to_highs_lp
+from ..held import BASIC, Chains, Singletons
+from ..highs import Runs, basis_of, new_highs, status_arrays, to_highs_lp
 from ..lp import LinearProgram
 from .base import Solution, SolveOptions
 
@@ -110,6 +111,28 @@ class HeldLP:
         for j in moved:
             self.highs.changeCoeff(int(self.row_of[rows[j]]), int(cols[j]), float(vals[j]))
         return changed
+
+    # ---- a basis of the whole LP (every row kept), and back -----------------------------
+    def lp_basis(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """HiGHS's basis as the LP with every row kept would hold it (column and row status
+        numbers, LP-length; `held.Singletons.basis_to_lp`); None when HiGHS has none or some
+        rows wait or are chained (row generation)."""
+        basis = self.highs.getBasis()
+        if not basis.valid or len(self.waiting) or len(self.chains.rows):
+            return None
+        col, held_rows = status_arrays(basis)
+        row = np.full(self.lp.num_row, BASIC, dtype=np.int8)
+        row[self.rows] = held_rows
+        return self.singletons.basis_to_lp(self.arrays, self.entries[2], col, row)
+
+    def set_lp_basis(self, col_status: np.ndarray, row_status: np.ndarray) -> bool:
+        """Give HiGHS a basis as `lp_basis` gives it; False (and no change) when HiGHS does
+        not take it or some rows wait."""
+        if len(self.waiting) or len(self.chains.rows):
+            return False
+        col = self.singletons.basis_from_lp(col_status, row_status, self.entries[2])
+        return self.highs.setBasis(basis_of(col, np.asarray(row_status)[self.rows])) \
+            == highspy.HighsStatus.kOk
 
     # ---- rows that wait ------------------------------------------------------------------
     def _matrix_of_may_wait(self) -> sp.csr_matrix:

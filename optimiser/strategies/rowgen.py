@@ -65,6 +65,15 @@ class RowGeneration:
     def update(self, inputs: ModelInputs, lp: LinearProgram) -> bool:
         return False  # built again and solved cold: faster at this scale (module docstring)
 
+    def change(self, arrays: dict, simplex: str = "dual") -> None:
+        """New costs and column bounds in place (`Solver.change`); the rounds re-solve by
+        dual simplex, whatever changed (rows may be added)."""
+        self.held.change(arrays)
+
+    def start_from(self, col_status, row_status) -> bool:
+        """A basis of the whole LP cannot be given while rows wait (`HeldLP.set_lp_basis`)."""
+        return False
+
     def solve(self, deadline: float) -> Solution:
         warm = self._solved_once
         held, h = self.held, self.highs

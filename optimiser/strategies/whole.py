@@ -48,6 +48,19 @@ class WholeLP:
             else DUAL
         return True
 
+    def change(self, arrays: dict, simplex: str = "primal") -> None:
+        """New costs and column bounds in place (`Solver.change`), re-solved by `simplex`."""
+        self.held.change(arrays)
+        self._simplex = PRIMAL if simplex == "primal" and self.lp.num_col < PRIMAL_UP_TO_COLUMNS \
+            else DUAL
+
+    def start_from(self, col_status, row_status) -> bool:
+        """The next solve from this basis of the whole LP (`HeldLP.set_lp_basis`)."""
+        if not self.held.set_lp_basis(col_status, row_status):
+            return False
+        self._solved_once = True  # a re-solve from a basis (Devex pricing, no presolve)
+        return True
+
     def solve(self, deadline: float) -> Solution:
         warm = self._solved_once
         if warm and not self._devex:

@@ -6,8 +6,9 @@ work reports progress with `job.progress(done, total)` or, for one long solve, n
 bar then follows the time elapsed against the estimate), and calls `job.check()` between
 steps: after `job.cancel()` (or once the server is stopping, `STOPPING`) the next check raises
 `Cancelled`. A HiGHS run in progress is interrupted through HiGHS's own callback
-(`job.watching(highs)`: the simplex and interior-point interrupt callbacks, checked every
-iteration), so a cancel ends a long single solve within a fraction of a second. Runs the
+(the simplex and interior-point interrupt callbacks, checked every iteration, ask
+`job.interrupted` while an `OrderedSolver` runs: both its models, the hard one and the one
+whose rules bend), so a cancel ends a long single solve within a fraction of a second. Runs the
 work starts inside the engine where no `Highs` object is reachable (the years solved apart,
 the elastic LP of an infeasibility explanation) end at their next check, bounded by the
 solver's time limit; the page does not wait for them. A `Highs` object that was interrupted
@@ -55,8 +56,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..inputs import ModelInputs
@@ -100,14 +100,22 @@ def _at_exit() -> None:
 def columns(inputs: ModelInputs) -> int:
     """The LP's columns, counted from the inputs (formulation.py's blocks): per year, 1 + K per
     eligible (PCN, intervention) pair (its reach and K response tranches), 1 + R per PCN
-    (spend per priority and in all), one for the total; and per year, priority and ICB, the
-    average spend per eligible person elsewhere in the ICB."""
+    (spend per priority and in all), one for the total; and per year, the average spend per
+    eligible person in the other PCNs of each ICB and priority that has both higher-need and
+    other PCNs (the enhanced-support uplift's groups)."""
     eligible = int((inputs.eligible.to_numpy() > 0).sum())
     k = len(inputs.policy.tranche_shares)
     pcns = len(inputs.pcns)
     priorities = len(inputs.priorities)
-    icbs = int(inputs.pcns["icb_code"].nunique())
-    per_year = eligible * (1 + k) + pcns * (1 + priorities) + 1 + priorities * icbs
+    groups = 0
+    if inputs.policy.on("enhanced_support_uplift"):
+        flags = inputs.higher_need.reindex(columns=list(inputs.priority_ids)).to_numpy()
+        cohort = inputs.priority_cohort.reindex(columns=list(inputs.priority_ids)).to_numpy() > 0
+        icb = inputs.pcns["icb_code"].to_numpy()
+        for c in set(icb):
+            in_c = (icb == c)[:, None] & cohort
+            groups += int(((in_c & flags).any(axis=0) & (in_c & ~flags).any(axis=0)).sum())
+    per_year = eligible * (1 + k) + pcns * (1 + priorities) + 1 + groups
     return len(inputs.years) * per_year
 
 
@@ -201,22 +209,10 @@ class Job:
         self.done = self.total = 0
         self.check()
 
-    @contextmanager
-    def watching(self, highs) -> Iterator[None]:
-        """While the block runs, interrupt this Highs object's run when the job is cancelled
-        (HiGHS asks the callback every simplex or interior-point iteration); the callback is
-        removed afterwards, so a Highs object kept for warm re-solves never gathers them."""
-        def interrupt(event) -> None:
-            event.interrupt(self.cancelled.is_set() or STOPPING.is_set())
-
-        callbacks = (highs.cbSimplexInterrupt, highs.cbIpmInterrupt)
-        for callback in callbacks:
-            callback.subscribe(interrupt)
-        try:
-            yield
-        finally:
-            for callback in callbacks:
-                callback.unsubscribe(interrupt)
+    def interrupted(self) -> bool:
+        """Should a run stop now (cancelled, or the server stopping)? What an
+        `OrderedSolver.interrupt` asks, for each HiGHS model it runs."""
+        return self.cancelled.is_set() or STOPPING.is_set()
 
     # ---- from the page ----
     def cancel(self) -> None:

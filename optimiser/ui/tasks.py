@@ -26,8 +26,9 @@ import pandas as pd
 
 from ..explain import explain_infeasible
 from ..inputs import ModelInputs
+from ..ordered import OrderedSolver
 from ..results import Allocation
-from ..solve import SolveOptions, Solver
+from ..solve import SolveOptions
 from . import jobs
 from .jobs import Job
 
@@ -40,7 +41,7 @@ RELAX_ROUNDS = 4
 class Engine:
     """The session's warm Solver and the lock that lets one thread at a time use it."""
 
-    solver: Solver | None = None
+    solver: OrderedSolver | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -67,7 +68,7 @@ def solve(job: Job, engine: Engine, inputs: ModelInputs, limit: float,
         job.check()
         solver, engine.solver = engine.solver, None
         if solver is None:
-            solver = Solver(inputs, options(limit))
+            solver = OrderedSolver(inputs, options(limit))
             how = "cold"
         else:
             solver.options = dataclasses.replace(solver.options, time_limit=float(limit))
@@ -75,8 +76,11 @@ def solve(job: Job, engine: Engine, inputs: ModelInputs, limit: float,
             solver.update(inputs)
             how = "rebuilt" if solver.rebuilds > rebuilds else "warm"
         job.check()
-        with job.watching(solver.highs):
+        solver.interrupt = job.interrupted  # each HiGHS model it runs, hard and bending
+        try:
             solution = solver.solve()
+        finally:
+            solver.interrupt = None
         job.check()  # cancelled during the run: the interrupted Solver is dropped
         if solution.status in HEALTHY:
             engine.solver = solver
@@ -136,10 +140,10 @@ def frontier_table(job: Job, inputs: ModelInputs, points: int, limit: float) -> 
     (optimiser.frontier, each point warm-started from the one before, on its own Solver)."""
     from ..frontier import frontier, point_inputs
 
-    solver = Solver(point_inputs(inputs, 0.0, None), options(limit))
+    solver = OrderedSolver(point_inputs(inputs, 0.0, None), options(limit))
     job.check()
-    with job.watching(solver.highs):
-        table = frontier(inputs, points, solver=solver, progress=job.progress)
+    solver.interrupt = job.interrupted
+    table = frontier(inputs, points, solver=solver, progress=job.progress)
     return pd.DataFrame({
         "need_gradient": table["need_gradient"],
         "status": table["status"],

@@ -72,6 +72,12 @@ def status(result: state.Result, base) -> Allocation | None:
         return result.previous
     allocation = result.allocation
     if allocation.status == "optimal":
+        if not allocation.rules_met:  # the rules bent in the model's order: say where
+            with st.container(key="shortfalls"):
+                lines = "\n".join(f"- {line}" for line in allocation.shortfall_words)
+                st.warning("**The rules cannot all be met: this is the best plan when they "
+                           "bend in the model's order.** It falls short here (amounts rounded "
+                           f"up):\n\n{lines}")
         return allocation
     explanation = allocation.explanation
     with st.container(key="infeasible"):
