@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from . import io, strategy_sheets
+from .ambitions import scope_name
 from .results import CONSTRAINT_FAMILIES, VALUE_PARTS, Allocation, money, shortfall_summary
 from .schemas import ACTIVITY_OUTCOMES, OUTCOME_LABELS, staff_short
-from .targets import scope_name
 from .xlsx import MILLIONS, Workbook, column_chart, pivot_with_chart
 
 STATUS_WORDS = {  # the front sheet's status line when there is no optimum

@@ -401,8 +401,8 @@ class Allocation:
     @cached_property
     def progress(self) -> pd.DataFrame:
         """Progress against the model's activity targets and aims: baseline, needed, achieved,
-        share of the way, the library's ceiling, in words (targets.progress)."""
-        from .targets import progress
+        share of the way, the library's ceiling, in words (ambitions.progress)."""
+        from .ambitions import progress
 
         return progress(self)
 

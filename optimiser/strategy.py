@@ -230,7 +230,7 @@ def below_median(allocation: Allocation, several: int = SEVERAL) -> pd.DataFrame
 def _older_share_of_avoidable(inputs) -> float:
     """The share of the most the library could avoid in admissions in the last year that
     comes from services for people aged 65 and over (their cohort is pop_65_plus or older)."""
-    from .targets import library_ceiling
+    from .ambitions import library_ceiling
 
     per_iv = library_ceiling(inputs, "nel_avoided", inputs.years[-1],
                              pd.Series(True, index=inputs.pcns.index))

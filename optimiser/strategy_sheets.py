@@ -1,7 +1,7 @@
 """The strategy's own questions in the finance outputs: the front sheet's block, its sheets,
 the comparison columns and run.json's record.
 
-The figures come from `targets.py` (progress against each target and aim) and `strategy.py`
+The figures come from `ambitions.py` (progress against each target and aim) and `strategy.py`
 (enhanced support by flag, the Top-15 against the rest, the PCN range, higher-need PCNs below
 the median, health and cash apart); this module only lays them out. `report.py` calls it.
 """
@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from . import strategy
+from .ambitions import progress_figures
 from .results import Allocation, money
 from .schemas import OUTCOME_LABELS
-from .targets import progress_figures
 from .xlsx import Workbook, column_spec
 
 

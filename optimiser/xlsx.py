@@ -99,7 +99,7 @@ COLUMNS: dict[str, tuple[str, str]] = {  # column -> (label, format)
     "setting": ("Setting", "text"),
     "value": ("Value", "text"),
     "meaning": ("Meaning and source", "text"),
-    # health and cash apart; the strategy's ambitions and lenses (targets.py, strategy.py)
+    # health and cash apart; the strategy's ambitions and lenses (ambitions.py, strategy.py)
     "health_value_gbp": ("Weighted outcome: health part, QALYs (£)", "gbp"),
     "cash_value_gbp": ("Weighted outcome: cash-releasing part, activity avoided (£)", "gbp"),
     "cash_released_gbp": ("Cash released by avoided activity (£)", "gbp"),

@@ -96,6 +96,16 @@ def test_an_unreachable_change_from_baseline_is_explained_and_relaxed_to_a_minim
     ivs = [intervention_row("b", "frailty", "core", 10, 0.0, **nel(0.5))]
     target = ActivityTarget("nel_avoided", "2026/27", place="XQ", change_from_baseline=-0.5)
     inputs = toy_inputs(two_places(), ivs, budget_gbp=(1e6,), activity_targets=(target,))
+    # the target bends (its rank in [rules]): the plan falls 1,000 short there, and says so
+    _, bent = allocate(inputs)
+    assert bent.status == "optimal"
+    assert verify(bent.detail, inputs, bent.objective, shortfalls=bent.shortfalls).ok
+    short = bent.shortfalls.iloc[0]
+    assert (short["rule"], short["scope"]) == ("activity_targets", "XQ")
+    assert short["shortfall"] == pytest.approx(1000, rel=1e-6)
+    assert bent.progress.iloc[0]["share_of_way"] == pytest.approx(1 / 3)
+    # held hard, it has no plan: the explanation relaxes it to the minimum that can be met
+    inputs = inputs.with_policy(rules_bend=False)
     _, allocation = allocate(inputs)
     assert allocation.status == "infeasible"
     explanation = allocation.explanation
@@ -144,7 +154,7 @@ def test_the_library_ceiling_follows_the_growth_rule_and_the_tranches():
     # E = 1,000 a PCN. By the second year a service can reach 2 x 35% = 70% = 700 people; with
     # tranches 40% / 35% / 25% at effects 1 / 0.75 / 0.5 they count 400 + 0.75 x 300 = 625.
     # b avoids 0.2 admissions a person: 125 a PCN, 250 in all.
-    from optimiser.targets import library_ceiling
+    from optimiser.ambitions import library_ceiling
 
     ivs = [intervention_row("b", "frailty", "core", 10, 0.0, **nel(0.2))]
     inputs = toy_inputs(two_places(), ivs, years=YEARS, budget_gbp=(1e6,) * 3,

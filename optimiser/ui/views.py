@@ -192,7 +192,7 @@ def headline(result: state.Result, allocation: Allocation, view: View) -> None:
 
 
 def ambitions(allocation: Allocation) -> None:
-    """One line per target and aim of the model: how far the plan goes (targets.progress)."""
+    """One line per target and aim of the model: how far the plan goes (ambitions.progress)."""
     progress = allocation.progress
     if progress.empty:
         return
