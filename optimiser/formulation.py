@@ -43,6 +43,9 @@ The diminishing marginal effects make the objective concave in the people reache
 tranches fill in order without integer variables and the optimum is global.
 
 Constraints: one function per family below, each with its inequality in the docstring.
+Enhanced support only where flagged (`enhanced_where_flagged`, seed 001 L653-656) is bounds,
+not rows: x[t,p,i,k] = 0 for an enhanced-tier i in a PCN p outside H_r(i), so switching it is a
+warm change and the reduced costs of those columns say what offering the service would be worth.
 
 Rules that bend (`formulate(inputs, shortfalls=True)`; solved by optimiser/ordered.py)
     z_j >= 0    the shortfall of row j of a rule ranked in [rules], in the row's own unit
@@ -130,7 +133,7 @@ def objective(lay: Layout) -> np.ndarray:
 # compares with `formulate`.
 OBJECTIVE_ONLY = frozenset({"qaly_gbp", "activity_gbp", "cash_releasing_share",
                             "priority_weight", "quintile_weight", "discount_rate",
-                            "name", "description", "scenario"})
+                            "name", "description", "scenario", "aims"})
 
 
 def reformulate(lp: LinearProgram, before: ModelInputs, after: ModelInputs) -> LinearProgram:
@@ -222,6 +225,8 @@ def formulate(inputs: ModelInputs, shortfalls: bool = False) -> LinearProgram:
         continuity(lp, lay, blocks)
     if policy.on("activity_targets") and policy.activity_targets:
         activity_targets(lp, lay, blocks)
+    if policy.on("enhanced_where_flagged"):
+        enhanced_where_flagged(lp, lay, blocks)
     if policy.q1_q5_spend_ratio is not None:
         q1_q5_spend_ratio(lp, lay, blocks)
     apply_locks(lp, lay, blocks)
@@ -550,29 +555,42 @@ def continuity(lp: LinearProgram, lay: Layout, b: dict) -> None:
 
 
 def activity_targets(lp: LinearProgram, lay: Layout, b: dict) -> None:
-    r"""At least N of an activity avoided in a year (e.g. admissions by 2030/31).
+    r"""At least N of an activity avoided in a year (e.g. admissions by 2030/31), in the whole
+    model, an ICB or a place; for a change from baseline c (e.g. -0.35), N = -c x the scope's
+    annual baseline activity (`ModelInputs.target_minimum`).
 
     sum_{p in scope, i, k} e[i,o] rho[p,o] m_k x[t,p,i,k] >= N                    [activity]
     """
     inputs = lay.inputs
     t, m, k = lay.tmk()
     marginal = np.asarray(inputs.policy.marginal_effect)
-    icb_of = inputs.pcns["icb_code"].to_numpy()[lay.pcn_pos]
     rows, cols, vals, lo, labels = [], [], [], [], []
     for j, target in enumerate(inputs.policy.activity_targets):
         ti = inputs.years.index(target.year)
-        pick = t == ti
-        if target.icb:
-            pick &= icb_of[m] == target.icb
+        in_scope = inputs.target_pcns(target).to_numpy()[lay.pcn_pos]
+        pick = (t == ti) & in_scope[m]
         per = activity_per_person(lay, target.outcome)[m[pick]] * marginal[k[pick]]
         rows.append(np.full(pick.sum(), j))
         cols.append(b["x"].positions()[pick])
         vals.append(per)
-        lo.append(target.minimum)
-        labels.append((target.year, target.outcome, target.icb or "all"))
+        lo.append(inputs.target_minimum(target))
+        labels.append((target.year, target.outcome, target.scope))
     lp.add_rows("activity_target", pd.DataFrame(labels, columns=["year", "outcome", "scope"]),
                 np.concatenate(rows), np.concatenate(cols), np.concatenate(vals),
                 np.array(lo), INF, "activity avoided >= target")
+
+
+def enhanced_where_flagged(lp: LinearProgram, lay: Layout, b: dict) -> None:
+    r"""Enhanced support only where the strategy puts it (seed 001 L653-656): an enhanced-tier
+    intervention is offered only in the PCNs flagged higher-need for its priority (bounds).
+
+    x[t,p,i,k] = 0          for each t, k and enhanced i with p not in H_r(i)         [people]
+    """
+    inputs = lay.inputs
+    flags = inputs.higher_need.reindex(columns=lay.priorities).to_numpy(dtype=bool)  # P x R
+    closed = lay.enhanced & ~flags[lay.pcn_pos, lay.prio_pos]  # per pair m
+    block = list(lp.columns).index("reached")  # columns in (t, m, k) order, k fastest
+    lp.col_upper[block][np.tile(np.repeat(closed, lay.K), lay.T)] = 0.0
 
 
 def q1_q5_spend_ratio(lp: LinearProgram, lay: Layout, b: dict) -> None:

@@ -34,6 +34,8 @@ CONSTRAINT_FAMILIES = (
     "enhanced_support_uplift", "need_gradient", "mobilisation", "continuity", "activity_target",
 )
 TOLERANCE = 1e-6
+# the weighted value's health and cash-releasing parts, and the cash released (flows)
+VALUE_PARTS = ("health_value_gbp", "cash_value_gbp", "cash_released_gbp")
 # A rule row counts as short when its gap is above SHORT_ABSOLUTE (in its unit) + SHORT_RELATIVE
 # x what it asks: below that it is met to the tolerance the independent check uses.
 SHORT_ABSOLUTE, SHORT_RELATIVE = 1e-4, 1e-7
@@ -124,9 +126,13 @@ class Allocation:
         """The solution as arrays over (year, eligible PCN x intervention pair), T x M each.
 
         `people_reached`, `spend_gbp`, `wte_<group>`, each outcome, `weighted_value_gbp` and
-        `discounted_value_gbp`; `pcn_pos` and `iv_pos` (length M) say which PCN and
-        intervention each pair is. The long table (`detail`) is built from these; a sweep that
-        needs only totals per PCN can sum them without it.
+        `discounted_value_gbp`; the weighted value's health (QALY) and cash-releasing (activity)
+        parts, `health_value_gbp` + `cash_value_gbp` = `weighted_value_gbp`, and the cash the
+        avoided activity releases at the model's £ values before priority and equity weights,
+        `cash_released_gbp` (data/INTERVENTIONS.md §1.6: report health and cash apart);
+        `pcn_pos` and `iv_pos` (length M) say which PCN and intervention each pair is. The
+        long table (`detail`) is built from these; a sweep that needs only totals per PCN can
+        sum them without it.
         """
         inputs = self.inputs
         lay = Layout(inputs)
@@ -147,6 +153,12 @@ class Allocation:
         value = outcome_value_per_person(inputs).to_numpy()[lay.pcn_pos, lay.iv_pos]
         out["weighted_value_gbp"] = effective * value
         out["discounted_value_gbp"] = effective * value * discount(inputs)[:, None]
+        by_outcome = effects * risk * inputs.outcome_weight_gbp.reindex(list(OUTCOMES)).to_numpy()
+        weights = (inputs.interventions["priority_id"].map(inputs.priority_weight).to_numpy(
+            dtype=float)[lay.iv_pos] * inputs.equity_weight.to_numpy()[lay.pcn_pos])
+        out["health_value_gbp"] = effective * (by_outcome[:, 0] * weights)
+        out["cash_released_gbp"] = effective * by_outcome[:, 1:].sum(axis=1)
+        out["cash_value_gbp"] = out["cash_released_gbp"] * weights
         return out
 
     def per_pcn_totals(self, names: list[str]) -> np.ndarray:
@@ -173,7 +185,7 @@ class Allocation:
             "eligible": np.tile(lay.E, lay.T),
         })
         names = ["people_reached", "spend_gbp", *self.wte_columns, *OUTCOMES,
-                 "weighted_value_gbp", "discounted_value_gbp"]
+                 "weighted_value_gbp", "discounted_value_gbp", *VALUE_PARTS]
         frame = pd.concat([frame, pd.DataFrame({n: flows[n].reshape(-1) for n in names})],
                           axis=1)
         frame = frame[frame["people_reached"] > TOLERANCE]
@@ -181,7 +193,8 @@ class Allocation:
 
     # ---- summaries ---------------------------------------------------------------------------
     def _sum(self, keys: list[str]) -> pd.DataFrame:
-        cols = ["people_reached", "spend_gbp", *self.wte_columns, *OUTCOMES, "weighted_value_gbp"]
+        cols = ["people_reached", "spend_gbp", *self.wte_columns, *OUTCOMES, "weighted_value_gbp",
+                *VALUE_PARTS]
         return self.detail.groupby(keys, as_index=False)[cols].sum()
 
     @property
@@ -203,7 +216,7 @@ class Allocation:
         """PCN, averaged over the model's years (a typical year)."""
         frame = self.by_pcn_year.drop(columns=["year"]).groupby("pcn_code", as_index=False)
         numeric = ["people_reached", "spend_gbp", *self.wte_columns, *OUTCOMES,
-                   "weighted_value_gbp"]
+                   "weighted_value_gbp", *VALUE_PARTS]
         frame = frame[numeric].mean()
         return self._per_pcn_columns(frame)
 
@@ -327,7 +340,8 @@ class Allocation:
         frame = self.by_pcn_year.copy()
         frame[code] = frame["pcn_code"].map(pcns[code])
         frame[name] = frame["pcn_code"].map(pcns[name])
-        numeric = ["population", "spend_gbp", *self.wte_columns, *OUTCOMES, "weighted_value_gbp"]
+        numeric = ["population", "spend_gbp", *self.wte_columns, *OUTCOMES, "weighted_value_gbp",
+                   *VALUE_PARTS]
         out = frame.groupby(["year", code, name], as_index=False)[numeric].sum()
         out["spend_per_head_gbp"] = out["spend_gbp"] / out["population"]
         return out
@@ -381,11 +395,20 @@ class Allocation:
             "people_reached": float(d["people_reached"].sum()),
             **{o: float(d[o].sum()) for o in OUTCOMES},
             "weighted_value_gbp": float(d["weighted_value_gbp"].sum()),
+            **{c: float(d[c].sum()) for c in VALUE_PARTS},
             "wte_used_final_year": float(
                 d.loc[d["year"] == self.inputs.years[-1], self.wte_columns].to_numpy().sum()),
             "years": years,
         }
         return out
+
+    @cached_property
+    def progress(self) -> pd.DataFrame:
+        """Progress against the model's activity targets and aims: baseline, needed, achieved,
+        share of the way, the library's ceiling, in words (ambitions.progress)."""
+        from .ambitions import progress
+
+        return progress(self)
 
     # ---- constraints and shadow prices ---------------------------------------------------------
     @cached_property
@@ -485,8 +508,10 @@ class Allocation:
             return (f"The ring-fence {side} ({what}) changes weighted outcome by {money(price)} "
                     "per £1 moved.")
         if name == "activity_target":
-            return (f"The activity target ({what}) costs {money(-price)} of weighted outcome "
-                    "per extra unit of activity avoided.")
+            year, outcome, scope = what.split(", ")
+            where = "" if scope == "all" else f" in {self.scope_name(scope)}"
+            return (f"The target for {OUTCOME_LABELS.get(outcome, outcome)}{where} in {year} "
+                    f"costs {money(-price)} of weighted outcome per extra one avoided.")
         return ""
 
     def scope_name(self, code: str) -> str:

@@ -26,7 +26,8 @@ from optimiser.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
-SUMMARY_SHEETS = ["Summary", "Charts", "By year and PCN", "By priority", "By ICB", "By place",
+SUMMARY_SHEETS = ["Summary", "Strategy targets", "Enhanced support", "Top 15 vs rest",
+                  "PCN range", "Charts", "By year and PCN", "By priority", "By ICB", "By place",
                   "By IMD quintile", "Higher need vs universal", "Shadow prices",
                   "Binding rules", "Inputs", "Workforce available", "PCN inputs",
                   "Interventions"]

@@ -188,6 +188,27 @@ def headline(result: state.Result, allocation: Allocation, view: View) -> None:
                           delta_color="off" if name == "ratio" else "normal",
                           help=help_text + " The small figure is the change from the last "
                                            "solve.", border=True)
+    ambitions(allocation)
+
+
+def ambitions(allocation: Allocation) -> None:
+    """One line per target and aim of the model: how far the plan goes (ambitions.progress)."""
+    progress = allocation.progress
+    if progress.empty:
+        return
+    lines = []
+    for r in progress.itertuples(index=False):
+        source = r.source.split(":")[0]
+        if not np.isfinite(r.share_of_way):
+            way = "not measured"
+        else:
+            way = f"{r.share_of_way:.0%} of the way"
+            if np.isfinite(r.ceiling) and not r.reachable and r.needed > 0:
+                way += f" (the library could go {r.ceiling / r.needed:.0%} of it at most)"
+        lines.append(f"{r.ambition} by {r.year}" + (f" ({source})" if source else "")
+                     + f": {way}")
+    with st.container(key="ambitions"):
+        st.caption("**Against the strategy's ambitions:** " + "; ".join(lines) + ".")
 
 
 # ---- tabs ---------------------------------------------------------------------------------
