@@ -42,7 +42,7 @@ def main() -> None:
     views.heading(app, result.allocation if result.optimal else result.previous, view)
     allocation = views.status(result, base)
     if allocation is not None:
-        views.headline_tiles(result, allocation, view)
+        views.headline(result, allocation, view)
     show_tabs(app, result, allocation, view)
     views.solve_note(result)
 

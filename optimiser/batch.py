@@ -36,7 +36,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import io, report
+from . import io, report, strategy_sheets
 from .errors import InputError, Problem, Problems
 from .inputs import (
     list_scenarios,
@@ -66,7 +66,11 @@ FIGURE_COLUMNS = (
     "higher_need_per_eligible_gbp", "universal_per_eligible_gbp",
     "higher_need_to_universal_ratio", *EQUITY_COLUMNS, "binding_count", "binding_constraints",
     "rules_met", "shortfall_gbp", "rules_short",
+    "health_value_gbp", "cash_value_gbp", "cash_released_gbp", "cash_released_per_gbp",
+    "health_share", "enhanced_spend_gbp", "unflagged_share", "enhanced_interventions_funded",
+    "enhanced_interventions", "higher_need_below_median_pcns",
 )
+TARGET_COLUMN = re.compile(r"(target|aim)\d+_")  # per target and aim: strategy_sheets.figures
 
 
 @dataclass(frozen=True)
@@ -266,6 +270,8 @@ def run_job(job: Job) -> JobResult:
         if checks is not None:
             result.manifest["checks_passed"] = checks.ok
             result.manifest["checks_failed"] = [str(c) for c in checks.failures()]
+        if allocation.status == "optimal":
+            result.manifest["strategy"] = strategy_sheets.record(allocation)
     except Exception as err:  # noqa: BLE001 - one failing job must not stop the batch
         result = failed(job, err)
     result.seconds = time.perf_counter() - start
@@ -568,18 +574,21 @@ def reference_scenario(jobs: list[Job]) -> str:
 def comparison_table(results: list[JobResult]) -> pd.DataFrame:
     """One row per job, in the order asked for; nothing time-dependent (reruns are identical)."""
     rows = []
+    targets = list(dict.fromkeys(c for r in results for c in r.figures if TARGET_COLUMN.match(c)))
     for r in results:
         row = {"scenario": r.job.scenario, "icbs": r.icbs or " ".join(r.job.icbs or ()),
                "icb_names": r.icb_names, "description": r.description, "status": r.status,
                "input_digest": r.digest}
         row.update({c: r.figures.get(c, math.nan if c != "binding_constraints" else "")
                     for c in FIGURE_COLUMNS})
+        row.update({c: r.figures.get(c, "" if c.endswith(("_ambition", "_in_words"))
+                                     else math.nan) for c in targets})
         row["checks_passed"] = "" if r.checks_passed is None else (
             "yes" if r.checks_passed else "no")
         row["explanation"] = " ".join(r.explanation.split())
         rows.append(row)
     table = pd.DataFrame(rows, columns=["scenario", "icbs", "icb_names", "description",
-                                        "status", "input_digest", *FIGURE_COLUMNS,
+                                        "status", "input_digest", *FIGURE_COLUMNS, *targets,
                                         "checks_passed", "explanation"])
     reference = reference_scenario([r.job for r in results]) if results else "base"
     base = table[(table["scenario"] == reference) & (table["status"] == "optimal")]

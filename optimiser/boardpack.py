@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import formats, headline
+from . import board, formats
 from .changes import scenario_line
 from .results import Allocation
 from .schemas import priority_short
@@ -62,7 +62,7 @@ class Slide:
     tables: list[tuple[str, pd.DataFrame]] = field(default_factory=list)  # (caption, table)
     chart: Callable | None = None  # draws into a matplotlib Figure
     alt: str = ""  # the chart's text alternative
-    tiles: list[headline.Tile] = field(default_factory=list)
+    tiles: list[board.Tile] = field(default_factory=list)
 
 
 # ---- what the pack says -----------------------------------------------------------------------
@@ -71,16 +71,16 @@ def slides(pack: Pack) -> list[Slide]:
     a = pack.allocation
     inputs = a.inputs
     years = inputs.years
-    values = headline.figures(a)
+    values = board.figures(a)
     out = [_opening(pack)]
-    out.append(Slide("Headline figures", [headline.period(years, None),
-                                           headline.summary_sentence(values, years)],
-                     tiles=headline.tiles(values, years)))
+    out.append(Slide("Headline figures", [board.period(years, None),
+                                           board.summary_sentence(values, years)],
+                     tiles=board.tiles(values, years)))
     out.append(_equity(a, values["ratio"]))
     out.append(_pcn_tables(a))
     out.append(_frontier(pack))
     out.append(Slide("Shadow prices: what one more £ or WTE is worth",
-                     headline.shadow_price_words(a) + [
+                     board.shadow_price_words(a) + [
                          "A shadow price holds for small changes; for large ones, re-solve."]))
     if not a.rules_met:
         out.append(Slide("Where the plan falls short of the rules",
@@ -109,8 +109,8 @@ def _opening(pack: Pack) -> Slide:
 
 
 def _equity(a: Allocation, ratio: float) -> Slide:
-    per_head = headline.spend_per_head_by_quintile(a)
-    hn = headline.higher_need_vs_universal(a)
+    per_head = board.spend_per_head_by_quintile(a)
+    hn = board.higher_need_vs_universal(a)
     quintiles = "; ".join(f"Q{q} {formats.gbp(v, 2)}" for q, v in per_head.items())
     priorities = "; ".join(
         f"{priority_short(r)} {formats.gbp(row.higher_need_per_eligible_gbp, 2)} against "
@@ -118,7 +118,7 @@ def _equity(a: Allocation, ratio: float) -> Slide:
     alt = (f"Spend per head a year by IMD quintile (Q1 most deprived): {quintiles}; Q1:Q5 = "
            f"{formats.ratio(ratio)}. £ per eligible person a year, higher-need PCNs against the "
            f"others: {priorities}.")
-    lines = [headline.below_one_sentence(a.inputs, ratio)] if ratio < 1 else []
+    lines = [board.below_one_sentence(a.inputs, ratio)] if ratio < 1 else []
 
     def draw(fig) -> None:
         left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.25]})
@@ -177,14 +177,14 @@ def _frontier(pack: Pack) -> Slide:
             "tab and press Draw the frontier before downloading the pack; or run "
             "`python -m optimiser frontier` on the model.")])
     ok = table[table["status"] == "optimal"].sort_values("need_gradient")
-    low, high, fall = headline.frontier_range(ok)
+    low, high, fall = board.frontier_range(ok)
     current = inputs.policy.need_gradient if inputs.policy.on("need_gradient") else None
     lines = [f"From the lowest to the highest dial setting the weighted outcome falls by "
              f"{formats.money(high - low)} ({formats.percent(fall, 2)} of "
              f"{formats.money(high)}). The chart's left axis starts at "
              f"{formats.money(_axis_floor(low, high) * 1e6)}, not £0, so that fall looks "
              "larger than it is."]
-    reversal = headline.against_the_dial(ok, inputs)
+    reversal = board.against_the_dial(ok, inputs)
     if reversal:
         lines.append(reversal)
     bent = ok[~ok.get("rules_met", pd.Series(True, index=ok.index)).astype(bool)]
@@ -293,7 +293,7 @@ def _pptx_heading(slide, pack: Pack, item: Slide) -> None:
     _text(slide, 0.5, 0.95, 12.3, 0.5, [pack.subtitle], 12, colour=GREY[1:])
 
 
-def _pptx_tiles(slide, tiles: list[headline.Tile], top: float) -> float:
+def _pptx_tiles(slide, tiles: list[board.Tile], top: float) -> float:
     from pptx.dml.color import RGBColor
     from pptx.enum.shapes import MSO_SHAPE
     from pptx.util import Inches, Pt
@@ -418,7 +418,7 @@ def _pdf_page(page, pack: Pack, item: Slide) -> None:
                   fontsize=7.5, color=GREY, va="top")
 
 
-def _pdf_tiles(page, tiles: list[headline.Tile], y: float) -> float:
+def _pdf_tiles(page, tiles: list[board.Tile], y: float) -> float:
     from matplotlib.patches import FancyBboxPatch
 
     w, h = PAGE_INCHES

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .inputs import ModelInputs
-from .schemas import OUTCOMES
+from .schemas import BASELINE_COLUMNS, OUTCOMES
 
 ABS_TOL = 1e-4  # people or £
 REL_TOL = 1e-6
@@ -246,17 +246,16 @@ def verify(detail: pd.DataFrame, inputs: ModelInputs, objective: float | None = 
 
     if policy.on("activity_targets"):
         for target in policy.activity_targets:
-            pick = (year_level == target.year)
-            if target.icb:
-                pick &= (pcn_level.map(inputs.pcns["icb_code"]) == target.icb)
-            achieved = g.loc[pick, target.outcome].sum()
-            gap = short["activity_targets"].on(["year", "outcome", "scope"],
-                                               pd.MultiIndex.from_tuples(
-                                                   [(target.year, target.outcome,
-                                                     target.icb or "all")]))
-            short["activity_targets"].exact(gap, [target.minimum], [achieved])
-            checks.append(_check(f"activity target ({target.outcome} in {target.year})",
-                                 target.minimum, achieved + gap[0]))
+            checks.append(_target_check(g, inputs, target, short["activity_targets"]))
+
+    if policy.on("enhanced_where_flagged"):
+        table = inputs.higher_need.stack()
+        flagged = pd.Series(table.to_numpy(dtype=bool), index=table.index.map(tuple))
+        key = list(zip(pcn_level, g["priority"], strict=True))
+        offered = flagged.reindex(key, fill_value=False).to_numpy()
+        closed = (g["tier"] == "enhanced").to_numpy() & ~offered
+        checks.append(_check("enhanced_where_flagged: no enhanced-tier reach outside the PCNs "
+                             "flagged for its priority", g.loc[closed, "people_reached"], 0.0))
 
     for n, lock in enumerate(policy.locks, 1):
         for year in lock.years or years:
@@ -275,6 +274,30 @@ def verify(detail: pd.DataFrame, inputs: ModelInputs, objective: float | None = 
     if objective is not None:
         checks.append(_objective_check(g, inputs, objective))
     return CheckReport(tuple(checks))
+
+
+def _target_check(g: pd.DataFrame, inputs: ModelInputs, target, short) -> Check:
+    """Activity avoided in the target's year and scope reaches its minimum; a change from
+    baseline is turned into a minimum here from the PCN table's baseline column."""
+    pcns = inputs.pcns
+    pcn_level = g.index.get_level_values("pcn_code")
+    if target.place:
+        scope = pcns.index[pcns["place_code"] == target.place]
+    elif target.icb:
+        scope = pcns.index[pcns["icb_code"] == target.icb]
+    else:
+        scope = pcns.index
+    minimum = target.minimum
+    if target.change_from_baseline is not None:
+        minimum = -target.change_from_baseline * float(
+            pcns.loc[scope, BASELINE_COLUMNS[target.outcome]].astype(float).sum())
+    pick = (g.index.get_level_values("year") == target.year) & pcn_level.isin(scope)
+    achieved = g.loc[pick, target.outcome].sum()
+    gap = short.on(["year", "outcome", "scope"], pd.MultiIndex.from_tuples(
+        [(target.year, target.outcome, target.scope)]))
+    short.exact(gap, [minimum], [achieved])
+    return _check(f"activity target ({target.label()} in {target.year}, {target.scope})",
+                  minimum, achieved + gap[0])
 
 
 def _shortfall_checks(table: pd.DataFrame, short: dict, policy) -> list[Check]:

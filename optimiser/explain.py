@@ -457,11 +457,14 @@ def _relax(name: str, frame: pd.DataFrame, labels: pd.DataFrame, inputs: ModelIn
         return {"continuity_max_fall": min(1.0, policy.continuity_max_fall + 0.1)}
     if name == "activity_target":
         shortfall = pd.Series(frame["short"].to_numpy(),
-                              index=pd.MultiIndex.from_frame(labels[["year", "outcome"]]))
+                              index=pd.MultiIndex.from_frame(labels[["year", "outcome",
+                                                                     "scope"]]))
         targets = []
-        for t in policy.activity_targets:
-            cut = float(shortfall.get((t.year, t.outcome), 0.0))
-            targets.append(dataclasses.replace(t, minimum=max(0.0, t.minimum - cut * margin - 1)))
+        for t in policy.activity_targets:  # a change from baseline becomes its minimum, cut
+            cut = float(shortfall.get((t.year, t.outcome, t.scope), 0.0))
+            targets.append(t if cut <= 0 else dataclasses.replace(
+                t, minimum=max(0.0, inputs.target_minimum(t) - cut * margin - 1),
+                change_from_baseline=None))
         return {"activity_targets": tuple(targets)}
     if name == "ring_fence":
         fences = list(policy.ring_fences)

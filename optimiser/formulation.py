@@ -43,6 +43,9 @@ The diminishing marginal effects make the objective concave in the people reache
 tranches fill in order without integer variables and the optimum is global.
 
 Constraints: one function per family below, each with its inequality in the docstring.
+Enhanced support only where flagged (`enhanced_where_flagged`, seed 001 L653-656) is bounds,
+not rows: x[t,p,i,k] = 0 for an enhanced-tier i in a PCN p outside H_r(i), so switching it is a
+warm change and the reduced costs of those columns say what offering the service would be worth.
 
 Rules that bend (`formulate(inputs, shortfalls=True)`; solved by optimiser/ordered.py)
     z_j >= 0    the shortfall of row j of a rule ranked in [rules], in the row's own unit
@@ -130,7 +133,7 @@ def objective(lay: Layout) -> np.ndarray:
 # compares with `formulate`.
 OBJECTIVE_ONLY = frozenset({"qaly_gbp", "activity_gbp", "cash_releasing_share",
                             "priority_weight", "quintile_weight", "discount_rate",
-                            "name", "description", "scenario"})
+                            "name", "description", "scenario", "aims"})
 
 
 def reformulate(lp: LinearProgram, before: ModelInputs, after: ModelInputs) -> LinearProgram:
@@ -222,6 +225,8 @@ def formulate(inputs: ModelInputs, shortfalls: bool = False) -> LinearProgram:
         continuity(lp, lay, blocks)
     if policy.on("activity_targets") and policy.activity_targets:
         activity_targets(lp, lay, blocks)
+    if policy.on("enhanced_where_flagged"):
+        enhanced_where_flagged(lp, lay, blocks)
     if policy.q1_q5_spend_ratio is not None:
         q1_q5_spend_ratio(lp, lay, blocks)
     apply_locks(lp, lay, blocks)
@@ -550,29 +555,42 @@ def continuity(lp: LinearProgram, lay: Layout, b: dict) -> None:
 
 
 def activity_targets(lp: LinearProgram, lay: Layout, b: dict) -> None:
-    r"""At least N of an activity avoided in a year (e.g. admissions by 2030/31).
+    r"""At least N of an activity avoided in a year (e.g. admissions by 2030/31), in the whole
+    model, an ICB or a place; for a change from baseline c (e.g. -0.35), N = -c x the scope's
+    annual baseline activity (`ModelInputs.target_minimum`).
 
     sum_{p in scope, i, k} e[i,o] rho[p,o] m_k x[t,p,i,k] >= N                    [activity]
     """
     inputs = lay.inputs
     t, m, k = lay.tmk()
     marginal = np.asarray(inputs.policy.marginal_effect)
-    icb_of = inputs.pcns["icb_code"].to_numpy()[lay.pcn_pos]
     rows, cols, vals, lo, labels = [], [], [], [], []
     for j, target in enumerate(inputs.policy.activity_targets):
         ti = inputs.years.index(target.year)
-        pick = t == ti
-        if target.icb:
-            pick &= icb_of[m] == target.icb
+        in_scope = inputs.target_pcns(target).to_numpy()[lay.pcn_pos]
+        pick = (t == ti) & in_scope[m]
         per = activity_per_person(lay, target.outcome)[m[pick]] * marginal[k[pick]]
         rows.append(np.full(pick.sum(), j))
         cols.append(b["x"].positions()[pick])
         vals.append(per)
-        lo.append(target.minimum)
-        labels.append((target.year, target.outcome, target.icb or "all"))
+        lo.append(inputs.target_minimum(target))
+        labels.append((target.year, target.outcome, target.scope))
     lp.add_rows("activity_target", pd.DataFrame(labels, columns=["year", "outcome", "scope"]),
                 np.concatenate(rows), np.concatenate(cols), np.concatenate(vals),
                 np.array(lo), INF, "activity avoided >= target")
+
+
+def enhanced_where_flagged(lp: LinearProgram, lay: Layout, b: dict) -> None:
+    r"""Enhanced support only where the strategy puts it (seed 001 L653-656): an enhanced-tier
+    intervention is offered only in the PCNs flagged higher-need for its priority (bounds).
+
+    x[t,p,i,k] = 0          for each t, k and enhanced i with p not in H_r(i)         [people]
+    """
+    inputs = lay.inputs
+    flags = inputs.higher_need.reindex(columns=lay.priorities).to_numpy(dtype=bool)  # P x R
+    closed = lay.enhanced & ~flags[lay.pcn_pos, lay.prio_pos]  # per pair m
+    block = list(lp.columns).index("reached")  # columns in (t, m, k) order, k fastest
+    lp.col_upper[block][np.tile(np.repeat(closed, lay.K), lay.T)] = 0.0
 
 
 def q1_q5_spend_ratio(lp: LinearProgram, lay: Layout, b: dict) -> None:
@@ -704,10 +722,18 @@ def rule_shortfalls(lp: LinearProgram, lay: Layout) -> None:
     row_j(x) + z_j >= lower_j     a floor, share, target or lock (z_j in the row's unit)
     row_j(x) - z_j <= upper_j     the budget [£] or the workforce [WTE], when ranked
     Z_k - sum_{j at rank k} g_j z_j = 0        for each rank k                           [£]
-    z_j >= 0, Z_k >= 0; g_j £ per unit (`gbp_per_unit`). Columns `shortfall_<rows>` have
-    their rows' labels and rank; `rule_shortfall_gbp` is labelled by rank and its rules.
+    z_j / |b_j| - L_k <= 0         for each row j of rank k with a fixed requirement b_j != 0
+    z_j >= 0, Z_k >= 0, L_k >= 0; g_j £ per unit (`gbp_per_unit`); b_j the row's bound (the
+    floor's f E, a target, a lock, a ring fence's minimum, the budget or WTE). L_k, the largest
+    shortfall at rank k as a share of what its row asks, lets the ordered stages spread a
+    rank's least £ shortfall evenly (optimiser/ordered.py); rows whose requirement depends on
+    the plan (the uplift, the need gradient, the Q1:Q5 ratio: b_j = 0) are not spread.
+    Columns `shortfall_<rows>` have their rows' labels and rank; `rule_shortfall_gbp` and
+    `rule_shortfall_spread` are labelled by rank (and its rules; the spread by the £ its rows
+    ask, sum_j g_j |b_j|, which scales its weight in the ordered stages' weighted start).
     """
-    parts = []  # (rank of each z, £ per unit of each z, first column of the block)
+    row_bounds = lp.arrays()
+    parts = []  # (rank of each z, £ per unit of each z, first column, rule, requirement)
     for family, (rule, unit, sign) in SOFT_ROWS.items():
         block = lp.rows.get(family)
         if block is None or not block.size:
@@ -723,13 +749,14 @@ def rule_shortfalls(lp: LinearProgram, lay: Layout) -> None:
         z = lp.add_vars(f"shortfall_{family}", labels, lower=0.0, upper=INF,
                         meaning=f"shortfall of {family.replace('_', ' ')} [{unit}]")
         lp.add_entries(block, soft, z.positions(), np.full(len(soft), sign))
+        bound = row_bounds["row_lower" if sign > 0 else "row_upper"][block.start + soft]
         parts.append((ranks[soft], gbp_per_unit(lay, family, block.labels)[soft], z.start,
-                      rule))
+                      rule, np.where(np.isfinite(bound), np.abs(bound), 0.0)))
     if not parts:
         return
     ranks = np.concatenate([p[0] for p in parts]).astype(int)
     levels = np.unique(ranks)
-    words = [", ".join(dict.fromkeys(rule for r, _g, _s, rule in parts if (r == k).any()))
+    words = [", ".join(dict.fromkeys(rule for r, _g, _s, rule, _b in parts if (r == k).any()))
              for k in levels]
     total = lp.add_vars("rule_shortfall_gbp", {"rank": levels, "rules": np.array(words)},
                         lower=0.0, upper=INF, meaning="£ short on the rules of a rank")
@@ -741,3 +768,24 @@ def rule_shortfalls(lp: LinearProgram, lay: Layout) -> None:
                 np.concatenate([total.positions(), z_cols]),
                 np.concatenate([np.ones(len(levels)), -gbp]),
                 0.0, 0.0, "£ short on a rank = sum of its shortfalls in £")
+    required = np.concatenate([p[4] for p in parts])
+    # a share of what a row asks (not z <= b L): HiGHS's absolute tolerance then bounds the
+    # share, where z - b L <= 0 let rows asking little go several times over (DLN, the floor
+    # at 30%: three solves of the same stage found L = 0.26, 0.28 and 0.30)
+    spread = (required > 1e-6) & lay.inputs.policy.rules_spread
+    spread_levels = np.unique(ranks[spread])
+    if not len(spread_levels):
+        return
+    asks = np.bincount(np.searchsorted(spread_levels, ranks[spread]),
+                       weights=gbp[spread] * required[spread], minlength=len(spread_levels))
+    largest = lp.add_vars("rule_shortfall_spread", {"rank": spread_levels, "asks_gbp": asks},
+                          lower=0.0,
+                          upper=INF, meaning="largest shortfall at a rank, as a share of "
+                                             "what its row asks")
+    n = int(spread.sum())
+    lp.add_rows("spread_rule_shortfall", {"rank": ranks[spread], "row": np.arange(n)},
+                np.repeat(np.arange(n), 2),
+                np.column_stack([z_cols[spread], largest.start + np.searchsorted(
+                    spread_levels, ranks[spread])]).reshape(-1),
+                np.column_stack([1.0 / required[spread], -np.ones(n)]).reshape(-1),
+                -INF, 0.0, "a shortfall as a share of what its row asks <= the rank's largest")

@@ -28,6 +28,7 @@ from .policy import (
     MAX_GBP_PER_UNIT,
     MAX_TIME_LIMIT_SECONDS,
     MAX_WEIGHT,
+    ActivityTarget,
     Policy,
     check_keys,
     is_finite_number,
@@ -216,6 +217,19 @@ class ModelInputs:
                    else pd.Series(np.nan, index=self.pcns.index))
                for o, c in BASELINE_COLUMNS.items()}
         return pd.DataFrame(out, index=self.pcns.index)
+
+    def target_pcns(self, target: ActivityTarget) -> pd.Series:
+        """Which of the model's PCNs an activity target or aim covers (bool per PCN)."""
+        return target_scope(self.pcns, target)
+
+    def target_minimum(self, target: ActivityTarget) -> float:
+        """The activity a target needs avoided in its year: its `minimum`, or, for a change
+        from baseline c (e.g. -0.35), -c x the scope's annual baseline (no growth is sourced,
+        so the 2024/25 baseline stands for the target's year)."""
+        if target.change_from_baseline is None:
+            return float(target.minimum or 0.0)
+        baseline = self.baseline.loc[self.target_pcns(target), target.outcome].sum()
+        return -target.change_from_baseline * float(baseline)
 
     @cached_property
     def wte_per_person(self) -> pd.DataFrame:
@@ -499,13 +513,20 @@ def check_commissioning_facts(interventions: pd.DataFrame, problems: Problems) -
     report(any_fact.any(axis=1) & ~filled.get("commissioning_confidence", nothing),
            "commissioning_confidence", "the delivery level, size or set-up cost has no "
            "confidence grade", "Grade each figure, e.g. 'Medium (level) / Low (size)'")
+    if "management" in interventions:
+        managed = _filled(interventions["management"])
+        basis = (_filled(interventions["management_basis"])
+                 if "management_basis" in interventions else nothing)
+        report(managed & ~basis, "management_basis", "case or condition management has no "
+               "basis", "Say in management_basis why the row counts as case or condition "
+               "management (data/INTERVENTIONS.md, section 13), or leave management blank")
 
 
 def _filled(column: pd.Series) -> pd.Series:
     """True where a cell holds a value (not blank, not a missing number)."""
-    if column.dtype == object:
-        return column.fillna("").astype(str).str.strip().ne("")
-    return column.notna()
+    if pd.api.types.is_numeric_dtype(column):
+        return column.notna()
+    return column.fillna("").astype(str).str.strip().ne("")  # object or pandas' str dtype
 
 
 def _check_quintile_shares(pcns: pd.DataFrame, problems: Problems) -> None:
@@ -592,9 +613,16 @@ def check_policy_values(policy: Policy, problems: Problems) -> None:
         if fence.tier is not None and fence.tier not in TIERS:
             problems.add(where, f"ring fence {i}: tier must be core or enhanced", value=fence.tier)
     for i, target in enumerate(policy.activity_targets, 1):
-        if not 0 <= target.minimum <= MAX_ACTIVITY:
+        if (target.minimum is None) == (target.change_from_baseline is None):
+            problems.add(where, f"activity target {i}: give either a minimum or a change from "
+                         "baseline, not both or neither")
+        elif target.minimum is not None and not 0 <= target.minimum <= MAX_ACTIVITY:
             problems.add(where, f"activity target {i}: minimum must be from 0 to "
                          f"{MAX_ACTIVITY:,.0f}", value=target.minimum)
+        elif target.change_from_baseline is not None and \
+                not -1 <= target.change_from_baseline <= 0:
+            problems.add(where, f"activity target {i}: the change from baseline must be a fall "
+                         "from 0 to -1", value=target.change_from_baseline)
     for i, lock in enumerate(policy.locks, 1):
         if not lock.spend_gbp >= 0:
             problems.add(where, f"lock {i}: spend_gbp must be £0 or more", value=lock.spend_gbp)
@@ -677,6 +705,7 @@ def check_against_data(policy: Policy, pcns: pd.DataFrame, interventions: pd.Dat
         if col and col not in pcns.columns:
             problems.add(where, f"'risk.{o}' names an unknown column '{col}'",
                          did_you_mean(col, pcns.columns) or "Use a need_* column of pcns.csv")
+    _check_targets(policy, pcns, problems)
     cost = interventions["cost_gbp"]
     for i, lock in enumerate(policy.locks, 1):
         if lock.priority not in known:
@@ -699,6 +728,48 @@ def check_against_data(policy: Policy, pcns: pd.DataFrame, interventions: pd.Dat
                          f"(£{lock.spend_gbp:,.0f} a year) is above the most that PCN can spend "
                          f"on it (£{cap:,.0f}, every eligible person reached)",
                          f"Lock at £{cap:,.0f} or less")
+
+
+def target_scope(pcns: pd.DataFrame, target: ActivityTarget) -> pd.Series:
+    """The PCNs an activity target or aim covers (bool per PCN): all, one ICB or one place."""
+    if target.place:
+        return pcns["place_code"] == target.place
+    if target.icb:
+        return pcns["icb_code"] == target.icb
+    return pd.Series(True, index=pcns.index)
+
+
+def _check_targets(policy: Policy, pcns: pd.DataFrame, problems: Problems) -> None:
+    """Activity targets and aims name the model's ICBs and places, and a change from baseline
+    needs a baseline for every PCN in its scope."""
+    where = "model file"
+    named = [(f"activity target {i}", t) for i, t in enumerate(policy.activity_targets, 1)]
+    named += [(f"aim {i}", t) for i, t in enumerate(policy.aims, 1)
+              if isinstance(t, ActivityTarget)]
+    for what, target in named:
+        if target.icb and target.icb not in set(pcns["icb_code"]):
+            problems.add(where, f"{what}: the ICB '{target.icb}' is not one of the model's ICBs",
+                         did_you_mean(target.icb, set(pcns["icb_code"])))
+            continue
+        if target.place and target.place not in set(pcns["place_code"]):
+            problems.add(where, f"{what}: the place '{target.place}' is not one of the model's "
+                         "places", did_you_mean(target.place, set(pcns["place_code"]))
+                         or "Use a place_code of pcns.csv")
+            continue
+        if target.change_from_baseline is None:
+            continue
+        column = BASELINE_COLUMNS.get(target.outcome)
+        if column is None:
+            problems.add(where, f"{what}: {target.outcome} has no baseline to change from",
+                         "Give a 'minimum' a year instead")
+            continue
+        values = pcns.loc[target_scope(pcns, target), column] if column in pcns.columns else None
+        if values is None or values.isna().any():
+            problems.add(where, f"{what}: a change from baseline needs the PCNs' baseline "
+                         f"'{column}', which the PCN table lacks"
+                         + ("" if values is None else f" for {int(values.isna().sum())} PCNs"),
+                         f"Add {column} to the PCN table (data/README.md, activity baselines), "
+                         "or give the target as a 'minimum' a year")
 
 
 def check_rules(policy: Policy, pcns: pd.DataFrame, staff: pd.DataFrame,

@@ -13,9 +13,16 @@ A model's [rules] give each rule that may fall short a rank, and keep the others
    no penalty weight):
 
        stage k (each rank, first to last):  min Z_k   with Z_1 .. Z_{k-1} held at their least
-       last stage:                          max the weighted outcome, every Z_k held
+         then, spread:                      min L_k   with Z_k held too
+       last stage:                          max the weighted outcome, every Z_k and L_k held
 
-   Z_k is rank k's shortfall in £. Holding it means bounding its column above by its least
+   Z_k is rank k's shortfall in £; L_k the largest shortfall of one of its rows as a share
+   of what that row asks (rows with a fixed requirement: the floor of each service in each
+   PCN, a target, a lock, a ring fence's minimum). Without the spread step, the last stage
+   would put the least £ shortfall where £1 buys least outcome: on DLN with the floor at 30%,
+   317 core services fell to 1.5% of their cohort while the others kept 30%, which a board
+   cannot read as a universal offer; spread, every service keeps the same share of its
+   floor, the least the money allows. Holding Z_k means bounding its column above by its least
    value, plus `FIX_RELATIVE` of it and `FIX_ABSOLUTE_GBP` (the solver's own tolerances are
    finer; the margin keeps the next stage from failing on the last digit). A stage whose
    least is already reached (Z_k at zero in the stage before's optimum: zero is the least a
@@ -69,6 +76,7 @@ from .solve import Solution, SolveOptions, Solver
 
 FIX_RELATIVE = 1e-9  # a rank's shortfall is held at its least x (1 + this) ...
 FIX_ABSOLUTE_GBP = 1e-6  # ... + this many £ (a shortfall this small counts as none)
+SPREAD_ABSOLUTE = 1e-6  # a rank's largest share short is held at its least + this (and x 1e-9)
 WEIGHT_MARGIN = 10.0  # the weighted start (module docstring): the last rank's £ of shortfall
 RANK_RATIO = 10.0  # weighs 10 x the most outcome £1 buys, and each rank 10 x the next
 
@@ -81,8 +89,9 @@ def _extended(basis: tuple[np.ndarray, np.ndarray], hard: LinearProgram,
     basic, and a locked column that sat at its lock at the bound it keeps (its upper)."""
     col, row = basis
     new_cols = soft.num_col - hard.num_col
-    z = np.full(new_cols, LOWER, dtype=np.int8)
-    z[soft.columns["rule_shortfall_gbp"].start - hard.num_col:] = BASIC
+    z = np.full(new_cols, LOWER, dtype=np.int8)  # shortfalls (and spreads) at zero
+    totals = soft.columns["rule_shortfall_gbp"]
+    z[totals.start - hard.num_col:totals.stop - hard.num_col] = BASIC
     rows = np.full(soft.num_row - hard.num_row, BASIC, dtype=np.int8)
     define = soft.rows["define_rule_shortfall"]
     rows[define.start - hard.num_row:define.stop - hard.num_row] = LOWER
@@ -104,6 +113,9 @@ class Stage:
     solved: bool  # False: already at zero after the stage before, held without a solve
     iterations: int = 0
     seconds: float = 0.0
+    # the largest shortfall of a row at this rank as a share of what the row asks, once the
+    # rank's shortfall is spread (None: nothing to spread)
+    spread: float | None = None
 
 
 def _held_at(least: float) -> float:
@@ -239,7 +251,13 @@ class OrderedSolver:
         totals = lp.columns["rule_shortfall_gbp"]
         z_cols = totals.positions()
         weighted = arrays["col_cost"].copy()
-        weighted[z_cols] = -self._weights(len(z_cols))
+        weights = self._weights(len(z_cols))
+        weighted[z_cols] = -weights
+        spread = lp.columns.get("rule_shortfall_spread")
+        if spread is not None:  # each rank's spread between its own £ and the next rank's
+            at = np.searchsorted(totals.index["rank"].to_numpy(), spread.index["rank"])
+            weighted[spread.positions()] = -(weights[at] / np.sqrt(RANK_RATIO)
+                                             * spread.index["asks_gbp"].to_numpy())
         soft.change({**arrays, "col_cost": weighted}, simplex="dual")
         if self._weighted_basis is not None:
             soft.start_from(*self._weighted_basis)
@@ -253,6 +271,10 @@ class OrderedSolver:
         values = solution.col_value
         upper = arrays["col_upper"].copy()
         labels = totals.index
+        spread_of = {} if spread is None else dict(zip(
+            spread.index["rank"].astype(int),
+            zip(spread.positions(), spread.index["asks_gbp"].astype(float), strict=True),
+            strict=True))
         for col, rank, rules in zip(z_cols, labels["rank"], labels["rules"], strict=True):
             if values[col] <= FIX_ABSOLUTE_GBP:  # zero is the least a shortfall can be
                 upper[col] = _held_at(values[col])
@@ -269,8 +291,24 @@ class OrderedSolver:
             values = solution.col_value
             least = float(values[col])
             upper[col] = _held_at(least)
+            share = None
+            if int(rank) in spread_of:  # the least £ short, spread as evenly as it can be
+                m, asks = spread_of[int(rank)]
+                cost = np.zeros(lp.num_col)
+                # in £ (the share x the £ its rows ask): with a cost of 1 a share's reduced
+                # costs fall below HiGHS's dual tolerance and a warm re-solve stops short
+                # (DLN, the floor at 30%: 0.30 warm against 0.26 found cold)
+                cost[m] = -max(asks, 1.0)
+                soft.change({**arrays, "col_cost": cost, "col_upper": upper})
+                solution = soft.solve()
+                runs.append(solution)
+                if not solution.optimal:
+                    return self._summed(solution, runs[:-1])
+                values = solution.col_value  # later ranks may have moved: read them here
+                share = _positive(values[m])
+                upper[m] = share + FIX_RELATIVE * share + SPREAD_ABSOLUTE
             self.stages.append(Stage(int(rank), str(rules), _positive(least), True,
-                                     solution.iterations, time.perf_counter() - began))
+                                     solution.iterations, time.perf_counter() - began, share))
         soft.change({**arrays, "col_upper": upper})
         return self._summed(soft.solve(), runs)
 

@@ -9,11 +9,12 @@ in `inputs.py`.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
 from .errors import Problems, did_you_mean
-from .schemas import OUTCOMES, TIERS
+from .schemas import MANAGEMENT_KINDS, OUTCOME_LABELS, OUTCOMES, TIERS
 
 CONSTRAINTS = (
     "budget_limit",
@@ -26,7 +27,11 @@ CONSTRAINTS = (
     "invest_to_save",
     "ring_fences",
     "activity_targets",
+    "enhanced_where_flagged",
 )
+# Rules a model file must switch on by name: absent, they are off (every other rule is on
+# unless switched off), so a model written before the rule existed solves as it did.
+OFF_UNLESS_SET = frozenset({"enhanced_where_flagged"})
 
 # The rules that may bend when they cannot all be met ([rules] in a model file), each "hard"
 # or a rank: rank 1 is kept first (its least shortfall is found and fixed before rank 2's is
@@ -132,14 +137,20 @@ MODEL_KEYS: dict = {
         "note": TEXT,
     },
     "constraints": {c: BOOL for c in CONSTRAINTS},
-    "rules": {"bend": BOOL, **{r: "rank" for r in RANKABLE}, "note": TEXT},
+    "rules": {"bend": BOOL, "spread": BOOL, **{r: "rank" for r in RANKABLE}, "note": TEXT},
     "ring_fences": [
         {"priority": TEXT, "tier": TEXT, "icb": TEXT, "min_share": NUMBER, "max_share": NUMBER,
          "rank": "rank", "note": TEXT}
     ],
     "activity_targets": [
-        {"outcome": TEXT, "year": TEXT, "minimum": NUMBER, "icb": TEXT, "rank": "rank",
-         "note": TEXT}
+        {"outcome": TEXT, "year": TEXT, "minimum": NUMBER, "change_from_baseline": NUMBER,
+         "icb": TEXT, "place": TEXT, "rank": "rank", "source": TEXT, "note": TEXT}
+    ],
+    # ambitions reported against, never imposed: activity (as targets) or a managed share
+    "aims": [
+        {"outcome": TEXT, "year": TEXT, "minimum": NUMBER, "change_from_baseline": NUMBER,
+         "icb": TEXT, "place": TEXT, "managed": TEXT, "share_of_population": NUMBER,
+         "source": TEXT, "note": TEXT}
     ],
     "locks": [{"pcn": TEXT, "priority": TEXT, "spend_gbp": NUMBER, "years": TEXTS,
                "rank": "rank", "note": TEXT}],
@@ -170,13 +181,44 @@ class RingFence:
 
 @dataclass(frozen=True)
 class ActivityTarget:
-    """At least `minimum` of an activity avoided in a year (across the model, or in one ICB)."""
+    """Activity avoided in a year, across the model or in one ICB or place: at least `minimum`
+    a year, or, with `change_from_baseline` (e.g. -0.35 for "admissions down 35%"), at least
+    that share of the scope's modelled baseline (`ModelInputs.target_minimum`). As a rule
+    ([[activity_targets]]) it binds the plan; as an aim ([[aims]]) it is only reported."""
 
     outcome: str
     year: str
-    minimum: float
+    minimum: float | None = None
     icb: str | None = None
     rank: int | str | None = None  # "hard", a rank, or None: the [rules] rank of the family
+    place: str | None = None
+    change_from_baseline: float | None = None
+    source: str = ""  # where the figure comes from, e.g. "seed 001 L639"
+
+    @property
+    def scope(self) -> str:
+        return self.place or self.icb or "all"
+
+    def label(self) -> str:
+        """The ambition in words: "emergency admissions −35%" or "... avoided: at least 1,000"."""
+        if self.change_from_baseline is not None:
+            what = OUTCOME_LABELS[self.outcome].removesuffix(" avoided")
+            return f"{what} " + f"{self.change_from_baseline:+.0%}".replace("-", "\u2212")
+        return f"{OUTCOME_LABELS[self.outcome]}: at least {self.minimum:,.0f} a year"
+
+
+@dataclass(frozen=True)
+class ManagedShareAim:
+    """An aim (reported, never imposed): a share of the population reached in a year by
+    interventions of a kind of management, e.g. 5% of people case-managed (seed 001 L639)."""
+
+    managed: str  # "case" or "condition"
+    share: float
+    year: str
+    source: str = ""
+
+    def label(self) -> str:
+        return f"population {self.managed}-managed {self.share:.0%}"
 
 
 @dataclass(frozen=True)
@@ -233,10 +275,14 @@ class Policy:
     # not made) and each rankable rule's rank or "hard" (`RANKABLE`, `DEFAULT_RANKS`)
     rules_bend: bool = True
     rule_ranks: dict = field(default_factory=lambda: dict(DEFAULT_RANKS))
+    # [rules] spread: a rank's least £ shortfall shared out so that no row of it falls
+    # further short, as a share of what it asks, than it must (False: wherever £1 buys least)
+    rules_spread: bool = True
     time_limit: float | None = None  # seconds a solve may take; None: SolveOptions' default
+    aims: tuple[ActivityTarget | ManagedShareAim, ...] = ()  # reported, never imposed
 
     def on(self, constraint: str) -> bool:
-        return bool(self.constraints.get(constraint, True))
+        return bool(self.constraints.get(constraint, constraint not in OFF_UNLESS_SET))
 
     def rank(self, rule: str, item: RingFence | ActivityTarget | Lock | None = None) -> int | None:
         """The rank a rule (or one ring fence, target or lock) bends at; None when it is hard
@@ -502,13 +548,15 @@ def read_policy(raw: dict, scenario: str, where: str, problems: Problems) -> Pol
 
     constraints_raw = r.raw.get("constraints") if isinstance(r.raw.get("constraints"),
                                                              dict) else {}
-    constraints = {c: constraints_raw.get(c, True) if isinstance(constraints_raw.get(c, True),
-                                                                 bool) else True
-                   for c in CONSTRAINTS}
+    constraints = {}
+    for c in CONSTRAINTS:
+        default = c not in OFF_UNLESS_SET
+        value = constraints_raw.get(c, default)
+        constraints[c] = value if isinstance(value, bool) else default  # check_keys says so
 
     limited = r.get("workforce", "limited_groups", None)
     available = r.get("workforce", "available_wte", {}) or {}
-    bend, ranks = _rules(r, where, problems)
+    bend, spread, ranks = _rules(r, where, problems)
     ratio = r.get("equity", "q1_q5_spend_ratio", None)
     if ratio is not None:
         ratio = r.number("equity", "q1_q5_spend_ratio", 1.0, 0, 100,
@@ -560,8 +608,10 @@ def read_policy(raw: dict, scenario: str, where: str, problems: Problems) -> Pol
         scenario=scenario or "base",
         q1_q5_spend_ratio=ratio,
         rules_bend=bend,
+        rules_spread=spread,
         rule_ranks=ranks,
         time_limit=time_limit,
+        aims=_aims(r, years, where, problems),
     )
     return policy
 
@@ -578,8 +628,9 @@ def rank_value(value, what: str, where: str, problems: Problems) -> int | str | 
     return None
 
 
-def _rules(r: _Reader, where: str, problems: Problems) -> tuple[bool, dict]:
-    """[rules]: whether the rules bend, and each rankable rule's rank or "hard"."""
+def _rules(r: _Reader, where: str, problems: Problems) -> tuple[bool, bool, dict]:
+    """[rules]: whether the rules bend and their shortfalls spread, and each rankable rule's
+    rank or "hard"."""
     section = r.raw.get("rules") or {}
     bend = section.get("bend", True)
     if not isinstance(bend, bool):
@@ -587,13 +638,18 @@ def _rules(r: _Reader, where: str, problems: Problems) -> tuple[bool, dict]:
                      "their stated order when they cannot all be met; false: every rule is hard",
                      value=bend)
         bend = True
+    spread = section.get("spread", True)
+    if not isinstance(spread, bool):
+        problems.add(where, "'rules.spread' must be true or false", "true: a rank's shortfall "
+                     "is shared out evenly; false: it falls where £1 buys least", value=spread)
+        spread = True
     ranks = dict(DEFAULT_RANKS)
     for rule in RANKABLE:
         if rule in section:
             value = rank_value(section[rule], f"'rules.{rule}'", where, problems)
             if value is not None:
                 ranks[rule] = value
-    return bend, ranks
+    return bend, spread, ranks
 
 
 def _tables(r: _Reader, key: str) -> list[tuple[int, dict]]:
@@ -630,33 +686,84 @@ def _ring_fences(r: _Reader, where: str, problems: Problems) -> tuple[RingFence,
 def _targets(r: _Reader, years, where: str, problems: Problems) -> tuple[ActivityTarget, ...]:
     targets = []
     for i, item in _tables(r, "activity_targets"):
-        outcome, year, minimum = item.get("outcome"), item.get("year", years[-1]), item.get(
-            "minimum")
-        if outcome not in OUTCOMES:
-            problems.add(where, f"activity target {i}: unknown outcome '{outcome}'",
-                         did_you_mean(str(outcome), OUTCOMES)
-                         or f"Use one of {', '.join(OUTCOMES)}")
-            continue
-        if year not in years:
-            problems.add(where, f"activity target {i}: the year '{year}' is not in model.years",
-                         f"Use one of {', '.join(years)}")
-            continue
-        if minimum is None:
-            problems.add(where, f"activity target {i} has no minimum",
-                         "Add minimum = the activity to avoid in that year")
-            continue
-        if not is_finite_number(minimum):
-            continue  # reported by check_keys
-        if not 0 <= minimum <= MAX_ACTIVITY:
-            problems.add(where, f"activity target {i}: minimum must be from 0 to "
-                         f"{MAX_ACTIVITY:,.0f}", value=minimum)
-            continue
-        icb = item.get("icb")
-        targets.append(ActivityTarget(outcome, year, float(minimum),
-                                      icb if isinstance(icb, str) else None, rank_value(
-                                          item.get("rank"), f"activity target {i}: 'rank'",
-                                          where, problems)))
+        target = _activity_target(item, f"activity target {i}", years, where, problems)
+        if target is not None:
+            targets.append(dataclasses.replace(target, rank=rank_value(
+                item.get("rank"), f"activity target {i}: 'rank'", where, problems)))
     return tuple(targets)
+
+
+def _activity_target(item: dict, name: str, years, where: str,
+                     problems: Problems) -> ActivityTarget | None:
+    """One activity target or aim: an outcome, a year, and a minimum or a change from the
+    baseline (a fall, from 0 to -1), in the whole model or one ICB or place."""
+    outcome, year = item.get("outcome"), item.get("year", years[-1])
+    minimum, change = item.get("minimum"), item.get("change_from_baseline")
+    if outcome not in OUTCOMES:
+        problems.add(where, f"{name}: unknown outcome '{outcome}'",
+                     did_you_mean(str(outcome), OUTCOMES) or f"Use one of {', '.join(OUTCOMES)}")
+        return None
+    if outcome == "qaly" and change is not None:
+        problems.add(where, f"{name}: QALYs have no baseline to change from",
+                     "Give a 'minimum' (QALYs gained a year) instead")
+        return None
+    if year not in years:
+        problems.add(where, f"{name}: the year '{year}' is not in model.years",
+                     f"Use one of {', '.join(years)}")
+        return None
+    if (minimum is None) == (change is None):
+        problems.add(where, f"{name}: give either 'minimum' (activity avoided a year) or "
+                     "'change_from_baseline' (e.g. -0.35 for 35% fewer), not both or neither")
+        return None
+    if not all(is_finite_number(v) for v in (minimum, change) if v is not None):
+        return None  # reported by check_keys
+    if minimum is not None and not 0 <= minimum <= MAX_ACTIVITY:
+        problems.add(where, f"{name}: minimum must be from 0 to {MAX_ACTIVITY:,.0f}",
+                     value=minimum)
+        return None
+    if change is not None and not -1 <= change <= 0:
+        problems.add(where, f"{name}: change_from_baseline must be a fall from 0 to -1 "
+                     "(e.g. -0.35 for 35% fewer)", value=change)
+        return None
+    icb, place = item.get("icb"), item.get("place")
+    if icb is not None and place is not None:
+        problems.add(where, f"{name}: give an 'icb' or a 'place', not both")
+        return None
+    return ActivityTarget(outcome, year, None if minimum is None else float(minimum),
+                          icb if isinstance(icb, str) else None,
+                          place=place if isinstance(place, str) else None,
+                          change_from_baseline=None if change is None else float(change),
+                          source=_text(item, "source"))
+
+
+def _aims(r: _Reader, years, where: str, problems: Problems) -> tuple:
+    """[[aims]]: activity ambitions (as activity targets) or managed shares, reported only."""
+    aims: list[ActivityTarget | ManagedShareAim] = []
+    for i, item in _tables(r, "aims"):
+        name = f"aim {i}"
+        if "managed" not in item:
+            aim = _activity_target(item, name, years, where, problems)
+            if aim is not None:
+                aims.append(aim)
+            continue
+        managed, share = item.get("managed"), item.get("share_of_population")
+        year = item.get("year", years[-1])
+        if managed not in MANAGEMENT_KINDS:
+            problems.add(where, f"{name}: 'managed' must be one of {', '.join(MANAGEMENT_KINDS)}",
+                         did_you_mean(str(managed), MANAGEMENT_KINDS), value=managed)
+        elif not is_finite_number(share) or not 0 < share <= 1:
+            problems.add(where, f"{name}: share_of_population must be a share above 0, up to 1",
+                         "e.g. 0.05 for 5% of the population", value=share)
+        elif year not in years:
+            problems.add(where, f"{name}: year '{year}' is not in model.years")
+        else:
+            aims.append(ManagedShareAim(managed, float(share), year, _text(item, "source")))
+    return tuple(aims)
+
+
+def _text(item: dict, key: str) -> str:
+    value = item.get(key, "")
+    return value if isinstance(value, str) else ""  # check_keys reports a wrong kind
 
 
 def _locks(r: _Reader, years, where: str, problems: Problems) -> tuple[Lock, ...]:

@@ -40,7 +40,9 @@ Constraint families (each rule's docstring holds its inequality): define_reach,
 define_priority_spend, define_pcn_spend, define_total_spend, define_avoided_cash,
 define_others_spend_per_eligible, budget_limit, ring_fence, workforce_limit,
 universal_core_offer, enhanced_support_uplift, need_gradient, mobilisation, continuity,
-activity_target. Locks are bounds on spend_priority.
+activity_target. Locks are bounds on spend_priority; enhanced support only where flagged
+(`enhanced_where_flagged`) is bounds on reached: 0 for an enhanced-tier intervention in a PCN
+outside the higher-need set of its priority.
 """
 
 from __future__ import annotations
@@ -103,6 +105,8 @@ def build_pyomo(inputs: ModelInputs) -> pyo.ConcreteModel:
         m.continuity = pyo.Constraint(m.T, m.EP, rule=continuity)
     if policy.on("activity_targets") and policy.activity_targets:
         m.activity_target = pyo.Constraint(m.TARGETS, rule=activity_target)
+    if policy.on("enhanced_where_flagged"):
+        enhanced_where_flagged(m, inputs)
     apply_locks(m)
 
     m.objective = pyo.Objective(rule=weighted_value, sense=pyo.maximize)
@@ -247,6 +251,13 @@ def _parameters(m, inputs: ModelInputs) -> None:
         initialize={(p, r): float(v) for (p, r), v in
                     inputs.priority_cohort.reindex(columns=list(inputs.priority_ids)).stack().items()})
     m.icb_of = pyo.Param(m.P, initialize=inputs.pcns["icb_code"].to_dict(), within=pyo.Any)
+    m.target_minimum = pyo.Param(
+        m.TARGETS, doc="activity a target needs avoided (from its baseline when it is a change)",
+        initialize={j: inputs.target_minimum(t)
+                    for j, t in enumerate(policy.activity_targets, 1)})
+    m.target_pcns = pyo.Set(m.TARGETS, within=m.P, ordered=True, doc="the PCNs a target covers",
+                            initialize=lambda _, j: list(inputs.pcns.index[inputs.target_pcns(
+                                policy.activity_targets[j - 1])]))
 
     # risk-adjusted outcome per person reached, for invest-to-save and activity targets
     effect = iv[list(OUTCOMES)].astype(float).to_dict("index")  # {i: {o: e[i,o]}}
@@ -430,12 +441,23 @@ def activity_target(m, j):
     r"""sum_{p in scope, i, k} e[i,o] rho[p,o] m_k x[t,p,i,k] >= N                  [activity]"""
     target = m.policy.activity_targets[j - 1]
     t, o = target.year, target.outcome
+    scope = set(m.target_pcns[j])
     terms = [m.activity_per_person[p, i, o] * m.marginal_effect[k] * m.reached[t, p, i, k]
-             for (p, i) in m.EP for k in m.K
-             if target.icb is None or m.icb_of[p] == target.icb]
+             for (p, i) in m.EP for k in m.K if p in scope]
     if not terms:
-        return _empty(target.minimum, np.inf)
-    return sum(terms) >= target.minimum
+        return _empty(m.target_minimum[j], np.inf)
+    return sum(terms) >= m.target_minimum[j]
+
+
+def enhanced_where_flagged(m, inputs: ModelInputs) -> None:
+    r"""reached[t,p,i,k] = 0 for an enhanced-tier i with p not in H_r(i)   (bounds) [people]"""
+    tier = inputs.interventions["tier"]
+    flags = inputs.higher_need
+    for p, i in m.EP:
+        if tier[i] == "enhanced" and not flags.at[p, m.priority_of[i]]:
+            for t in m.T:
+                for k in m.K:
+                    m.reached[t, p, i, k].setub(0.0)
 
 
 def apply_locks(m) -> None:

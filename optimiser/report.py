@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import io
+from . import io, strategy_sheets
+from .ambitions import scope_name
 from .explain import FAMILY_WORDS
 from .results import (
     CONSTRAINT_FAMILIES,
     RULE_WORDS,
+    VALUE_PARTS,
     Allocation,
     money,
     shortfall_summary,
@@ -98,6 +101,7 @@ def figures(allocation: Allocation) -> dict:
     out["binding_constraints"] = "; ".join(
         f"{name} {int(counts[name])}" for name in CONSTRAINT_FAMILIES if name in counts.index)
     out.update(shortfall_summary(allocation))
+    out.update(strategy_sheets.figures(allocation))
     return out
 
 
@@ -172,10 +176,10 @@ def assumptions(inputs, notes: dict[str, str]) -> pd.DataFrame:
         rows.append(("Ring fence", f"{fence.label()}: share of budget {fence.min_share} to "
                      f"{fence.max_share}", notes.get("ring_fences", "")))
     for target in p.activity_targets:
-        rows.append(("Activity target", f"{OUTCOME_LABELS[target.outcome]} at least "
-                     f"{target.minimum:,.0f} in {target.year}"
-                     + (f" in {target.icb}" if target.icb else ""),
-                     notes.get("activity_targets", "")))
+        rows.append(("Activity target", f"{target.label()} in {target.year}: at least "
+                     f"{inputs.target_minimum(target):,.0f} a year"
+                     + ("" if target.scope == "all" else f" in {scope_name(inputs, target)}"),
+                     target.source or notes.get("activity_targets", "")))
     pcn_names = inputs.pcns["pcn_name"]
     for lock in p.locks:
         rows.append(("Locked spend", f"{pcn_names.get(lock.pcn, lock.pcn)}, "
@@ -277,6 +281,7 @@ def _front_sheet(wb, sheet, allocation, head, notes, checks, label, scenario,
             row += 1
     row += 1
     if head:
+        row = strategy_sheets.front_block(wb, sheet, row, allocation, head)
         row = _headline(wb, sheet, row, head, inputs)
     wb.text(sheet, row, 0, "Assumptions and their sources", wb.heading)
     row += 1
@@ -330,7 +335,10 @@ def _headline(wb, sheet, row, head, inputs) -> int:
     ]
     for q in range(1, 6):
         lines.append((f"Spend per head a year, {QUINTILE_NAMES[q]}",
-                      head[f"spend_per_head_q{q}_gbp"], "gbp2", "National IMD 2019 quintile."))
+                      head[f"spend_per_head_q{q}_gbp"], "gbp2",
+                      "People in the national IMD 2019 quintile: each PCN's people are split "
+                      "across quintiles by its practices' IMD, spend per head the same for "
+                      "all in a PCN (data/README.md)."))
     lines += [
         ("Spend per head, Q1 ÷ Q5", head["spend_per_head_q1_q5_ratio"], "ratio",
          "Above 1: more per head where deprivation is greatest."),
@@ -411,6 +419,7 @@ def _charts_sheet(wb: Workbook, allocation: Allocation) -> None:
 
 def _result_sheets(wb: Workbook, allocation: Allocation, staff_names: dict) -> None:
     inputs = allocation.inputs
+    strategy_sheets.sheets(wb, allocation)
     _charts_sheet(wb, allocation)
     wte = allocation.wte_columns
     outcomes = ["qaly", *ACTIVITY_OUTCOMES]
@@ -421,7 +430,7 @@ def _result_sheets(wb: Workbook, allocation: Allocation, staff_names: dict) -> N
     frame = frame.merge(pcn_info, left_on="pcn_code", right_index=True, how="left")
     cols = ["year", "pcn_code", "pcn_name", "icb_code", "icb_name", "place_name", "imd_quintile",
             "population", "spend_gbp", "spend_per_head_gbp", "people_reached", "wte_total", *wte,
-            *outcomes, "weighted_value_gbp"]
+            *outcomes, "weighted_value_gbp", *VALUE_PARTS]
     sheet = wb.sheet("By year and PCN")
     wb.table(sheet, 0, frame[cols], freeze_cols=3, staff_names=staff_names)
 
@@ -430,14 +439,14 @@ def _result_sheets(wb: Workbook, allocation: Allocation, staff_names: dict) -> N
     frame.insert(2, "priority_name", frame["priority_id"].map(names).fillna(""))
     frame["wte_total"] = frame[wte].sum(axis=1)
     cols = ["year", "priority_id", "priority_name", "spend_gbp", "higher_need_spend_gbp",
-            "people_reached", "wte_total", *wte, *outcomes, "weighted_value_gbp"]
+            "people_reached", "wte_total", *wte, *outcomes, "weighted_value_gbp", *VALUE_PARTS]
     sheet = wb.sheet("By priority")
     wb.table(sheet, 0, frame[cols], freeze_cols=3, staff_names=staff_names)
 
     frame = allocation.by_icb.copy()
     frame["wte_total"] = frame[wte].sum(axis=1)
     cols = ["year", "icb_code", "icb_name", "population", "spend_gbp", "spend_per_head_gbp",
-            "wte_total", *wte, *outcomes, "weighted_value_gbp"]
+            "wte_total", *wte, *outcomes, "weighted_value_gbp", *VALUE_PARTS]
     sheet = wb.sheet("By ICB")
     wb.table(sheet, 0, frame[cols], freeze_cols=3, staff_names=staff_names)
 
@@ -446,11 +455,13 @@ def _result_sheets(wb: Workbook, allocation: Allocation, staff_names: dict) -> N
     frame.insert(1, "icb_code", frame["place_code"].map(icb_of_place["icb_code"]))
     frame["wte_total"] = frame[wte].sum(axis=1)
     cols = ["year", "icb_code", "place_code", "place_name", "population", "spend_gbp",
-            "spend_per_head_gbp", "wte_total", *wte, *outcomes, "weighted_value_gbp"]
+            "spend_per_head_gbp", "wte_total", *wte, *outcomes, "weighted_value_gbp",
+            *VALUE_PARTS]
     sheet = wb.sheet("By place")
     wb.table(sheet, 0, frame[cols], freeze_cols=4, staff_names=staff_names)
 
     frame = allocation.by_quintile.copy()
+    frame["population"] = frame["population"].round()  # people split by shares: whole people
     cols = ["year", "imd_quintile", "population", "spend_gbp", "spend_per_head_gbp", *outcomes,
             "qaly_per_1000", "weighted_value_gbp", "value_per_head_gbp"]
     sheet = wb.sheet("By IMD quintile")
@@ -601,7 +612,10 @@ COMPARISON_KEY_COLUMNS = ("scenario", "icbs", "icb_names", "status", "objective_
                           *(f"spend_per_head_q{q}_gbp" for q in range(1, 6)),
                           "spend_per_head_q1_q5_ratio", "higher_need_per_eligible_gbp",
                           "universal_per_eligible_gbp", "higher_need_to_universal_ratio",
-                          "spend_per_head_concentration_index", "binding_constraints",
+                          "spend_per_head_concentration_index", "health_value_gbp",
+                          "cash_value_gbp", "cash_released_gbp", "cash_released_per_gbp",
+                          "unflagged_share", "enhanced_interventions_funded",
+                          "higher_need_below_median_pcns", "binding_constraints",
                           "reference_scenario", "explanation")
 
 
@@ -645,6 +659,8 @@ def comparison_workbook(table: pd.DataFrame, model_name: str, reference: str) ->
             row += 1
 
     key = [c for c in COMPARISON_KEY_COLUMNS if c in table.columns]
+    key[-3:-3] = [c for c in table.columns if re.fullmatch(r"(target|aim)\d+_(ambition|"
+                                                           r"share_of_way)", c)]
     sheet = wb.sheet("Key figures")
     wb.table(sheet, 0, table[key], freeze_cols=2,
              widths={"explanation": 60, "binding_constraints": 40})

@@ -35,9 +35,15 @@ CONSTRAINT_FAMILIES = (
     "enhanced_support_uplift", "need_gradient", "mobilisation", "continuity", "activity_target",
 )
 TOLERANCE = 1e-6
+# the weighted value's health and cash-releasing parts, and the cash released (flows)
+VALUE_PARTS = ("health_value_gbp", "cash_value_gbp", "cash_released_gbp")
 # A rule row counts as short when its gap is above SHORT_ABSOLUTE (in its unit) + SHORT_RELATIVE
 # x what it asks: below that it is met to the tolerance the independent check uses.
 SHORT_ABSOLUTE, SHORT_RELATIVE = 1e-4, 1e-7
+# ... and worth a penny or more: the ordered stages hold each rank at its least + one part in
+# 1e9 (optimiser/ordered.py), which the last stage may move to another row ("£1 short" of a
+# £2.8m uplift shortfall, once rounded up, was that)
+SHORT_GBP = 0.01
 RULE_WORDS = {
     "budget_limit": "the budget",
     "workforce_limit": "the workforce available",
@@ -110,9 +116,13 @@ class Allocation:
         """The solution as arrays over (year, eligible PCN x intervention pair), T x M each.
 
         `people_reached`, `spend_gbp`, `wte_<group>`, each outcome, `weighted_value_gbp` and
-        `discounted_value_gbp`; `pcn_pos` and `iv_pos` (length M) say which PCN and
-        intervention each pair is. The long table (`detail`) is built from these; a sweep that
-        needs only totals per PCN can sum them without it.
+        `discounted_value_gbp`; the weighted value's health (QALY) and cash-releasing (activity)
+        parts, `health_value_gbp` + `cash_value_gbp` = `weighted_value_gbp`, and the cash the
+        avoided activity releases at the model's £ values before priority and equity weights,
+        `cash_released_gbp` (data/INTERVENTIONS.md §1.6: report health and cash apart);
+        `pcn_pos` and `iv_pos` (length M) say which PCN and intervention each pair is. The
+        long table (`detail`) is built from these; a sweep that needs only totals per PCN can
+        sum them without it.
         """
         inputs = self.inputs
         lay = Layout(inputs)
@@ -133,6 +143,12 @@ class Allocation:
         value = outcome_value_per_person(inputs).to_numpy()[lay.pcn_pos, lay.iv_pos]
         out["weighted_value_gbp"] = effective * value
         out["discounted_value_gbp"] = effective * value * discount(inputs)[:, None]
+        by_outcome = effects * risk * inputs.outcome_weight_gbp.reindex(list(OUTCOMES)).to_numpy()
+        weights = (inputs.interventions["priority_id"].map(inputs.priority_weight).to_numpy(
+            dtype=float)[lay.iv_pos] * inputs.equity_weight.to_numpy()[lay.pcn_pos])
+        out["health_value_gbp"] = effective * (by_outcome[:, 0] * weights)
+        out["cash_released_gbp"] = effective * by_outcome[:, 1:].sum(axis=1)
+        out["cash_value_gbp"] = out["cash_released_gbp"] * weights
         return out
 
     def per_pcn_totals(self, names: list[str]) -> np.ndarray:
@@ -159,7 +175,7 @@ class Allocation:
             "eligible": np.tile(lay.E, lay.T),
         })
         names = ["people_reached", "spend_gbp", *self.wte_columns, *OUTCOMES,
-                 "weighted_value_gbp", "discounted_value_gbp"]
+                 "weighted_value_gbp", "discounted_value_gbp", *VALUE_PARTS]
         frame = pd.concat([frame, pd.DataFrame({n: flows[n].reshape(-1) for n in names})],
                           axis=1)
         frame = frame[frame["people_reached"] > TOLERANCE]
@@ -167,7 +183,8 @@ class Allocation:
 
     # ---- summaries ---------------------------------------------------------------------------
     def _sum(self, keys: list[str]) -> pd.DataFrame:
-        cols = ["people_reached", "spend_gbp", *self.wte_columns, *OUTCOMES, "weighted_value_gbp"]
+        cols = ["people_reached", "spend_gbp", *self.wte_columns, *OUTCOMES, "weighted_value_gbp",
+                *VALUE_PARTS]
         return self.detail.groupby(keys, as_index=False)[cols].sum()
 
     @property
@@ -189,7 +206,7 @@ class Allocation:
         """PCN, averaged over the model's years (a typical year)."""
         frame = self.by_pcn_year.drop(columns=["year"]).groupby("pcn_code", as_index=False)
         numeric = ["people_reached", "spend_gbp", *self.wte_columns, *OUTCOMES,
-                   "weighted_value_gbp"]
+                   "weighted_value_gbp", *VALUE_PARTS]
         frame = frame[numeric].mean()
         return self._per_pcn_columns(frame)
 
@@ -313,7 +330,8 @@ class Allocation:
         frame = self.by_pcn_year.copy()
         frame[code] = frame["pcn_code"].map(pcns[code])
         frame[name] = frame["pcn_code"].map(pcns[name])
-        numeric = ["population", "spend_gbp", *self.wte_columns, *OUTCOMES, "weighted_value_gbp"]
+        numeric = ["population", "spend_gbp", *self.wte_columns, *OUTCOMES, "weighted_value_gbp",
+                   *VALUE_PARTS]
         out = frame.groupby(["year", code, name], as_index=False)[numeric].sum()
         out["spend_per_head_gbp"] = out["spend_gbp"] / out["population"]
         return out
@@ -367,11 +385,20 @@ class Allocation:
             "people_reached": float(d["people_reached"].sum()),
             **{o: float(d[o].sum()) for o in OUTCOMES},
             "weighted_value_gbp": float(d["weighted_value_gbp"].sum()),
+            **{c: float(d[c].sum()) for c in VALUE_PARTS},
             "wte_used_final_year": float(
                 d.loc[d["year"] == self.inputs.years[-1], self.wte_columns].to_numpy().sum()),
             "years": years,
         }
         return out
+
+    @cached_property
+    def progress(self) -> pd.DataFrame:
+        """Progress against the model's activity targets and aims: baseline, needed, achieved,
+        share of the way, the library's ceiling, in words (ambitions.progress)."""
+        from .ambitions import progress
+
+        return progress(self)
 
     # ---- constraints and shadow prices ---------------------------------------------------------
     @cached_property
@@ -471,8 +498,10 @@ class Allocation:
             return (f"The ring-fence {side} ({what}) changes weighted outcome by {money(price)} "
                     "per £1 moved.")
         if name == "activity_target":
-            return (f"The activity target ({what}) costs {money(-price)} of weighted outcome "
-                    "per extra unit of activity avoided.")
+            year, outcome, scope = what.split(", ")
+            where = "" if scope == "all" else f" in {self.scope_name(scope)}"
+            return (f"The target for {OUTCOME_LABELS.get(outcome, outcome)}{where} in {year} "
+                    f"costs {money(-price)} of weighted outcome per extra one avoided.")
         return ""
 
     def scope_name(self, code: str) -> str:
@@ -525,7 +554,9 @@ class Allocation:
             achieved = sol.row_value[at] - self._shortfall_in_rows(family, rows)[soft]
             required = arrays["row_lower"][at] if sign > 0 else arrays["row_upper"][at]
             short = np.maximum(sign * (required - achieved), 0.0)
-            keep = short > SHORT_ABSOLUTE + SHORT_RELATIVE * np.abs(required)
+            gbp = gbp_per_unit(lay, family, rows.labels)[soft]
+            keep = (short > SHORT_ABSOLUTE + SHORT_RELATIVE * np.abs(required)) \
+                & ~(short * gbp < SHORT_GBP)  # a £ value not known (NaN): kept
             if not keep.any():
                 continue
             frame = z.index[keep].rename(columns={
@@ -536,7 +567,6 @@ class Allocation:
             frame["shortfall"] = short[keep]
             frame["unit"] = (frame["outcome"].map(OUTCOME_LABELS) if family == "activity_target"
                              else unit)
-            gbp = gbp_per_unit(lay, family, rows.labels)[soft]
             frame["shortfall_gbp"] = short[keep] * gbp[keep]
             frames.append(frame)
         columns = ["rule", "rank", "year", "where", "shortfall", "unit", "shortfall_gbp",
@@ -590,11 +620,17 @@ class Allocation:
         pcns = part["pcn_code"].nunique() if "pcn_code" in part else 0
         in_pcns = f"in {pcns} PCN{'s' if pcns != 1 else ''}"
         if rule == "universal_core_offer":
-            share = part["achieved"].sum() / (part["required"].sum() / policy.universal_floor)
-            share = math.floor(share * 1000) / 10  # met at: rounded down, never overstated
-            return (f"The universal core offer reaches {share:.1f}% of the eligible cohort "
-                    f"instead of {policy.universal_floor:.0%} for {len(part)} service(s) "
-                    f"{in_pcns}: {up(part['shortfall'].sum())} people, {gbp} short in {year}.")
+            cohort = part["required"] / policy.universal_floor
+            least = (part["achieved"] / cohort).min()
+            share = part["achieved"].sum() / cohort.sum()
+            # in tenths of a percent, rounded down (never overstated) past the stages' own
+            # tolerance (a share held at its least + 1e-6 of the floor: ordered.py)
+            least, share = (math.floor(v * 1000 + 1e-3) / 10 for v in (least, share))
+            reach = (f"{least:.1f}%" if share - least < 0.1
+                     else f"at least {least:.1f}% ({share:.1f}% in all)")
+            return (f"The universal core offer reaches {reach} of the eligible cohort instead "
+                    f"of {policy.universal_floor:.0%} for {len(part):,} service(s) {in_pcns}: "
+                    f"{up(part['shortfall'].sum())} people, {gbp} short in {year}.")
         if rule == "enhanced_support_uplift":
             return (f"The enhanced-support uplift ({policy.enhanced_uplift:.0%} more per eligible "
                     f"person in higher-need PCNs) is not reached for {len(part)} priority(ies) "

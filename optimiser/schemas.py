@@ -56,6 +56,9 @@ TIERS = ("core", "enhanced")
 LEVERS = ("reach", "access", "intensity", "coordination", "enablement")
 # Who holds the contract for an intervention (issue 17): a PCN, a place, or the whole ICB.
 DELIVERY_LEVELS = ("pcn", "place", "icb")
+# The kinds of proactive care an intervention counts towards (seed 001 L639-640): people
+# case-managed and people condition-managed (data/INTERVENTIONS.md, section 13).
+MANAGEMENT_KINDS = ("case", "condition")
 # The unit of a minimum viable size: a team (WTE), a clinic or cohort (people reached a
 # year), or a contract worth tendering (£ a year).
 MIN_SIZE_UNITS = ("wte", "people", "gbp")
@@ -250,6 +253,12 @@ INTERVENTIONS = TableSchema(
                False, may_be_blank=True),
         Column("commissioning_confidence", "text", "",
                "confidence in the level, size and set-up cost", False, may_be_blank=True),
+        # Which of seed 001's proactive-care ambitions (L639-640) the people reached count
+        # towards (issue 16): case or condition management, blank for neither. Optional.
+        Column("management", "text", "", "case, condition or blank", False,
+               choices=MANAGEMENT_KINDS, may_be_blank=True),
+        Column("management_basis", "text", "", "why the row is case or condition management",
+               False, may_be_blank=True),
     ),
     prefixes=(
         Column("wte_per_1000_", "float", "WTE per 1,000 reached", "workforce", False, minimum=0),

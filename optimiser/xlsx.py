@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import math
+import re
 from io import BytesIO
 
 import numpy as np
@@ -98,6 +99,53 @@ COLUMNS: dict[str, tuple[str, str]] = {  # column -> (label, format)
     "setting": ("Setting", "text"),
     "value": ("Value", "text"),
     "meaning": ("Meaning and source", "text"),
+    # health and cash apart; the strategy's ambitions and lenses (ambitions.py, strategy.py)
+    "health_value_gbp": ("Weighted outcome: health part, QALYs (£)", "gbp"),
+    "cash_value_gbp": ("Weighted outcome: cash-releasing part, activity avoided (£)", "gbp"),
+    "cash_released_gbp": ("Cash released by avoided activity (£)", "gbp"),
+    "cash_released_per_gbp": ("Cash released per £ spent (£)", "gbp2"),
+    "health_share": ("Health share of the weighted outcome", "share"),
+    "kind": ("Rule or aim", "text"),
+    "ambition": ("Ambition", "text"),
+    "source": ("Source", "text"),
+    "measure": ("Measure", "text"),
+    "baseline": ("Modelled baseline a year", "count"),
+    "change_from_baseline": ("Ambition: change from baseline", "share"),
+    "needed": ("Needed in the year", "count"),
+    "achieved_low": ("Plan achieves (lower bound)", "count"),
+    "achieved": ("Plan achieves in the year", "count"),
+    "change_achieved": ("Plan: change from baseline", "share"),
+    "share_of_way": ("Share of the way to the ambition", "share"),
+    "ceiling": ("Most the library could achieve (any budget)", "count"),
+    "ceiling_change": ("Library's most: change from baseline", "share"),
+    "reachable": ("Library can reach it", "text"),
+    "library": ("What the library can and cannot do", "text"),
+    "enhanced_spend_gbp": ("Enhanced-tier spend (£)", "gbp"),
+    "flagged_spend_gbp": ("Enhanced-tier spend in PCNs flagged for the priority (£)", "gbp"),
+    "unflagged_spend_gbp": ("Enhanced-tier spend in PCNs not flagged for it (£)", "gbp"),
+    "unflagged_share": ("Share of enhanced-tier spend in PCNs not flagged", "share"),
+    "enhanced_interventions_funded": ("Enhanced interventions funded", "count"),
+    "enhanced_interventions": ("Enhanced interventions in the library", "count"),
+    "intervention": ("Intervention name", "text"),
+    "unflagged_pcns": ("PCNs not flagged (not offered)", "count"),
+    "pcns_worth_offering": ("PCNs where offering it would add value", "count"),
+    "best_value_per_person_gbp": ("Most it would add per person reached (£, discounted)",
+                                  "gbp2"),
+    "best_value_per_gbp": ("Most it would add per £ spent (£, discounted)", "gbp2"),
+    "top_pcns": ("Higher-need PCNs (the seed's Top-15 set)", "count"),
+    "rest_pcns": ("Other PCNs", "count"),
+    "qaly_per_1000_eligible": ("QALYs per 1,000 eligible", "dec2"),
+    "nel_avoided_per_1000_eligible": ("Emergency admissions avoided per 1,000 eligible",
+                                      "dec2"),
+    "highest_pcn": ("Highest PCN", "text"),
+    "highest": ("Highest", "dec2"),
+    "lowest_pcn": ("Lowest PCN", "text"),
+    "lowest": ("Lowest", "dec2"),
+    "gap": ("Highest - lowest", "dec2"),
+    "icb_median_gbp": ("ICB median spend per head (£)", "gbp2"),
+    "higher_need_below_median_pcns": ("Higher-need PCNs below their ICB's median £ per head",
+                                      "count"),
+    "reason": ("Why the optimiser keeps money away (shadow prices and reduced costs)", "text"),
 }
 for _q in range(1, 6):
     COLUMNS[f"spend_per_head_q{_q}_gbp"] = (
@@ -113,6 +161,15 @@ def column_spec(name: str, staff_names: dict[str, str] | None = None) -> tuple[s
     if name.startswith("wte_"):
         group = name[len("wte_"):]
         return f"WTE: {(staff_names or {}).get(group, group.replace('_', ' '))}", "wte"
+    for prefix, words in (("top_", "Higher-need PCNs"), ("rest_", "Other PCNs")):
+        if name.startswith(prefix) and name[len(prefix):] in COLUMNS:
+            label, fmt = COLUMNS[name[len(prefix):]]
+            return f"{words}: {label}", fmt
+    numbered = re.fullmatch(r"(aim|target)(\d+)_(\w+)", name)
+    if numbered:
+        kind, number, what = numbered.groups()
+        label, fmt = COLUMNS.get(what, (what.replace("_", " "), "dec2"))
+        return f"{kind.capitalize()} {number}: {label}", fmt
     if name.endswith("_vs_base"):
         label, fmt = column_spec(name[: -len("_vs_base")], staff_names)
         return f"Change from the compared scenario: {label}", fmt
@@ -239,8 +296,8 @@ class Workbook:
 def _width(series: pd.Series, label: str, kind: str) -> float:
     if kind != "text":
         return max(12.0, min(18.0, len(label) / 2.2))
-    sample = series.astype(str).head(200)
-    longest = int(sample.str.len().max()) if len(sample) else 8
+    lengths = series.head(200).astype(str).str.len().dropna()  # (pandas 3 keeps blanks NaN)
+    longest = int(lengths.max()) if len(lengths) else 8
     return float(max(10, min(60, max(longest + 2, len(label) / 2.5))))
 
 

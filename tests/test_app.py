@@ -251,6 +251,20 @@ def test_switching_a_rule_off_rebuilds(app):
     assert app.session_state["changes"]["constraints"]["need_gradient"] is False
 
 
+def test_the_strategy_ambitions_follow_the_rule_on_enhanced_support(app):
+    """The line under the tiles says how far the plan goes towards each seed ambition; letting
+    enhanced support go anywhere (a bounds change) re-solves warm and gains weighted outcome."""
+    line = captions(app)
+    assert "Against the strategy's ambitions:" in line
+    assert "emergency admissions \u221235% by 2030/31 (seed 001 L639):" in line
+    assert "population case-managed 5% by 2030/31 (seed 001 L639):" in line
+    open_section(app, "rules")
+    before = objective(app)
+    run(app.toggle(key="rule_enhanced_where_flagged").set_value(False))
+    assert "warm" in note(app)
+    assert objective(app) > before
+
+
 def test_back_to_the_base_model(app):
     first = tile(app, "Weighted outcome")
     run(app.slider(key="qaly_gbp").set_value(50_000))

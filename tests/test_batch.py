@@ -26,7 +26,8 @@ from optimiser.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
-SUMMARY_SHEETS = ["Summary", "Charts", "By year and PCN", "By priority", "By ICB", "By place",
+SUMMARY_SHEETS = ["Summary", "Strategy targets", "Enhanced support", "Top 15 vs rest",
+                  "PCN range", "Charts", "By year and PCN", "By priority", "By ICB", "By place",
                   "By IMD quintile", "Higher need vs universal", "Shadow prices",
                   "Binding rules", "Inputs", "Workforce available", "PCN inputs",
                   "Interventions"]
@@ -482,3 +483,13 @@ def test_icb_all_runs_every_icb_in_england(model, tmp_path):
     assert (table["status"] == "optimal").any()
     assert result.stdout.count("] base / ") == 42
     print(f"--icb all over 42 ICBs (one year, 2 workers): {seconds:.0f} s")
+
+
+def test_a_text_column_with_no_values_still_gets_a_width():
+    """A label column blank in every row (the shortfalls of two rules side by side, each
+    without the other's labels) once stopped the workbook: int(NaN) under pandas 3."""
+    from optimiser.xlsx import _width
+
+    blank = pd.Series([None, None], dtype="str")
+    assert _width(blank, "Pot", "text") == 10.0
+    assert _width(pd.Series(["a" * 30]), "Pot", "text") == 32.0

@@ -17,7 +17,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from optimiser import api, boardpack, formats, headline
+from optimiser import api, board, boardpack, formats
 from optimiser.changes import scenario_line, settings_changed
 from optimiser.inputs import load_model
 from optimiser.policy import Lock, RingFence
@@ -129,33 +129,33 @@ def test_changed_settings_are_said_number_by_number(base):
 def test_tiles_are_labelled_in_full_and_short(option_b):
     _, allocation = option_b
     years = allocation.inputs.years
-    values = headline.figures(allocation)
-    tiles = headline.tiles(values, years)
+    values = board.figures(allocation)
+    tiles = board.tiles(values, years)
     assert [t.short for t in tiles] == ["Weighted outcome", "Spend", "Q1:Q5 per head",
                                         "QALYs gained", "Admissions avoided", "WTE used 2030/31"]
     assert tiles[1].label == "Spend (five years)" and tiles[1].text.startswith("£")
     assert tiles[5].text == f"{values['wte']:,.1f}"  # WTE to one decimal place
-    assert headline.signed(tiles[1], -50_920.0) == "−£51k"
-    assert headline.signed(tiles[2], 0.0001) is None  # rounds to nothing: no change shown
+    assert board.signed(tiles[1], -50_920.0) == "−£51k"
+    assert board.signed(tiles[2], 0.0001) is None  # rounds to nothing: no change shown
 
 
 def test_the_reason_is_said_where_the_ratio_moves_against_the_dial(option_b):
     inputs, _ = option_b
-    words = headline.against_the_dial(frontier_table(), inputs)
-    fair = headline.fair_share_ratio(inputs)
+    words = board.against_the_dial(frontier_table(), inputs)
+    fair = board.fair_share_ratio(inputs)
     assert "falls from 1.17 to 1.11 as the dial rises from 0.90 to 1.00" in words
     assert f"{fair:.2f} times the least deprived's" in words
     assert 1.0 < fair < 1.16  # the need measure gives Q1 less extra per head than the plan
     rising = frontier_table().assign(q1_q5_ratio=[1.10, 1.12, 1.14, 1.16])
-    assert headline.against_the_dial(rising, inputs) == ""
+    assert board.against_the_dial(rising, inputs) == ""
 
 
 def test_a_ratio_below_one_is_explained_from_the_data(base):
     even = base.with_policy(quintile_weight=(1.0,) * 5)
-    reasons = headline.below_one_reasons(even, 0.95)
+    reasons = board.below_one_reasons(even, 0.95)
     assert any("no more than one in Q5 (1 against 1)" in r for r in reasons)
-    assert headline.below_one_reasons(even, 1.02) == []
-    sentence = headline.below_one_sentence(even, 0.95)
+    assert board.below_one_reasons(even, 1.02) == []
+    sentence = board.below_one_sentence(even, 0.95)
     assert sentence.startswith("The Q1:Q5 ratio is 0.95, below 1")
 
 
@@ -175,7 +175,7 @@ def test_the_deck_has_every_slide_titled_with_the_scenario_and_its_settings(base
     assert "Settings changed from the base model:" in opening
     assert "Every rule of the model is met." in opening
     tiles = "\n".join(slides[1])
-    values = headline.figures(allocation)
+    values = board.figures(allocation)
     assert formats.money(values["spend"]) in tiles and "Q1:Q5 spend per head" in tiles
     cells = slides[3]
     top = allocation.by_pcn.sort_values("spend_per_head_gbp", ascending=False)
@@ -221,7 +221,7 @@ def test_the_pdf_says_the_same_on_one_page_per_slide(short_of_money):
         assert f"Half the budget: {subject}" in flat, flat[:120]
         assert "Half the budget: Budget: 2026/27 £45.3m → £22.6m" in flat
     equity = " ".join(pages[2].split())
-    ratio = headline.figures(allocation)["ratio"]
+    ratio = board.figures(allocation)["ratio"]
     assert ratio < 1 and f"The Q1:Q5 ratio is {ratio:.2f}, below 1" in equity
     last = " ".join(pages[-1].split())
     assert allocation.shortfall_words[0][:60] in last
@@ -231,7 +231,7 @@ def test_the_pdf_says_the_same_on_one_page_per_slide(short_of_money):
 
 
 def test_the_pack_is_built_without_streamlit():
-    code = ("import sys, optimiser.boardpack, optimiser.headline, optimiser.changes; "
+    code = ("import sys, optimiser.boardpack, optimiser.board, optimiser.changes; "
             "print('streamlit' in sys.modules)")
     import subprocess
 
@@ -262,7 +262,7 @@ def test_the_workbook_is_named_after_the_scenario_and_says_what_changed(base, op
 def test_nothing_on_the_pack_is_a_number_nobody_can_trace(option_b):
     """The tiles' figures are the allocation's own totals."""
     _, allocation = option_b
-    values = headline.figures(allocation)
+    values = board.figures(allocation)
     assert np.isclose(values["spend"], allocation.totals["spend_gbp"])
     assert np.isclose(values["qaly"], allocation.totals["qaly"])
     assert np.isclose(values["wte"], allocation.totals["wte_used_final_year"])

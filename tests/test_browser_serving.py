@@ -166,8 +166,9 @@ def test_typed_names_reach_the_page_as_text(workshop):
 
 
 def test_sigterm_stops_the_server_during_a_long_solve(workshop, tmp_path):
-    """Twenty-four ICBs with every rule hard are found to have no plan; finding the smallest change that gives one
-    takes minutes, in HiGHS runs nothing can interrupt. SIGTERM must still end the server."""
+    """Twenty-four ICBs with every rule hard are found to have no plan; finding the smallest
+    change that gives one takes minutes, in HiGHS runs nothing can interrupt. SIGTERM must
+    still end the server."""
     import pandas as pd
 
     _, browser, _ = workshop  # its Chromium, for a second server of our own

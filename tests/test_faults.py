@@ -24,6 +24,7 @@ from optimiser.processes import alive
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "dln_base.toml"
 SCENARIOS = len(list_scenarios(ROOT / "models" / "dln_base.toml"))  # base and named ones
+FIRST = f"[{1:>{len(str(SCENARIOS))}}/{SCENARIOS}]"  # the first finished run's line, padded
 
 
 def start(*args: str) -> subprocess.Popen:
@@ -129,7 +130,7 @@ def test_sigterm_stops_a_parallel_batch_at_once_and_marks_it_stopped(tmp_path):
     out = tmp_path / "out"
     proc = start("run", str(MODEL), "--all-scenarios", "--workers", "2", "--out", str(out))
     try:
-        first = wait_for_line(proc, f"[1/{SCENARIOS}]")
+        first = wait_for_line(proc, FIRST)
         workers = descendants(proc.pid)
         proc.send_signal(signal.SIGTERM)
         assert finish(proc) == 128 + signal.SIGTERM
@@ -153,7 +154,7 @@ def test_ctrl_c_stops_a_run_inside_a_solve_without_waiting_for_it(tmp_path):
     out = tmp_path / "out"
     proc = start("run", str(MODEL), "--all-scenarios", "--workers", "1", "--out", str(out))
     try:
-        first = wait_for_line(proc, f"[1/{SCENARIOS}]")
+        first = wait_for_line(proc, FIRST)
         proc.send_signal(signal.SIGINT)
         assert finish(proc) == 128 + signal.SIGINT
     finally:
@@ -172,7 +173,7 @@ def test_a_killed_rerun_with_force_leaves_no_earlier_comparison_beside_new_folde
     proc = start("run", str(MODEL), "--all-scenarios", "--workers", "1", "--force",
                  "--out", str(out))
     try:
-        wait_for_line(proc, f"[1/{SCENARIOS}]")
+        wait_for_line(proc, FIRST)
         proc.kill()  # no chance to clean up
         proc.wait(timeout=30)
     finally:

@@ -153,6 +153,7 @@ def expected_intervention_columns(staff_groups: list[str]) -> list[str]:
         + [f"{o}{s}" for o in OUTCOMES for s in ("", "_low", "_high")]
         + ["outcome_horizon", "price_year", "sources", "confidence", "notes"]
         + COMMISSIONING_COLUMNS
+        + ["management", "management_basis"]
     )
 
 

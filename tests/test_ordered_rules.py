@@ -77,6 +77,33 @@ def test_uplift_first_is_met_and_the_floor_falls_short_in_the_other_pcn():
     assert verify(allocation.detail, allocation.inputs, allocation.objective, short).ok
 
 
+@pytest.mark.parametrize("spread, reached", [(True, {"a": 30.0, "b": 30.0}),
+                                              (False, {"a": 50.0, "b": 10.0})])
+def test_a_floor_the_money_cannot_pay_for_is_spread_evenly_unless_asked_not_to(spread,
+                                                                               reached):
+    """One PCN of 100 people, two core services at £1 a person, a 50% floor (£100) and £60.
+    The least shortfall is 40 people (£40) either way. Spread (the default), no service falls
+    further short than it must, as a share of its floor: 20 people each, both at 30% of their
+    cohort. Not spread, the last stage puts the £40 where £1 buys least: b (worth half of a)
+    gets 10 people, a its whole floor of 50."""
+    ivs = [intervention_row("a", "frailty", "core", 1.0, 0.002),
+           intervention_row("b", "end_of_life", "core", 1.0, 0.001)]
+    inputs = toy_inputs([pcn_row("A", "X", 100, 1)], ivs, budget_gbp=(60.0,),
+                        universal_floor=0.5, rules_spread=spread)
+    solver, allocation = allocate(inputs)
+    assert allocation.status == "optimal" and solver.bent
+    got = allocation.detail.set_index("intervention_id")["people_reached"]
+    # the largest share is held at its least + 1e-6 (ordered.SPREAD_ABSOLUTE): 5e-5 people
+    assert got.reindex(["a", "b"]).fillna(0.0).to_dict() == pytest.approx(reached, abs=1e-3)
+    assert allocation.shortfalls["shortfall"].sum() == pytest.approx(40.0)
+    assert [s.spread for s in solver.stages][:1] == ([pytest.approx(0.4)] if spread else [None])
+    words = allocation.shortfall_words[0]
+    assert ("reaches 30.0% of the eligible cohort instead of 50% for 2 service(s)" in words
+            if spread else "reaches 10.0% of the eligible cohort instead of 50% for 1 service(s)"
+            in words), words
+    assert verify(allocation.detail, inputs, allocation.objective, allocation.shortfalls).ok
+
+
 def test_with_every_rule_hard_there_is_no_plan_and_the_tool_says_why():
     _, allocation = allocate(floor_and_uplift(floor_first=True, rules_bend=False))
     assert allocation.status == "infeasible" and allocation.explanation is not None
@@ -154,7 +181,9 @@ def own_stages(inputs, ranks: list[tuple[str, ...]]) -> tuple[list[float], float
     """Each rank's least shortfall in £, then the best objective with every rank held: the
     test's own formulation (a slack column per row of each ranked family added to the hard
     LP's matrix here, £ per person from the eligible cohort's cost), solved afresh per stage
-    by scipy's HiGHS."""
+    by scipy's HiGHS. With `[rules] spread` (the default), after each rank's least £ the
+    largest shortfall as a share of what its row asks (rows asking a fixed amount: the floor's
+    f E) is made least and held too, a column L per rank and rows slack_j / b_j - L <= 0."""
     lp = formulate(inputs)
     arrays = lp.arrays()
     matrix = lp.matrix().tocsc()
@@ -171,29 +200,50 @@ def own_stages(inputs, ranks: list[tuple[str, ...]]) -> tuple[list[float], float
         per_gbp[family] = (block, gbp)
     slack_rows = np.concatenate([b.positions() for b, _ in per_gbp.values()])
     k = len(slack_rows)
+    width = n + k + len(ranks)  # the columns, the slacks, an L per rank
     full = sp.hstack([matrix, sp.csc_matrix((np.ones(k), (slack_rows, np.arange(k))),
-                                            shape=(lp.num_row, k))]).tocsr()
-    lower = np.concatenate([arrays["col_lower"], np.zeros(k)])
-    upper = np.concatenate([arrays["col_upper"], np.full(k, np.inf)])
+                                            shape=(lp.num_row, k)),
+                      sp.csc_matrix((lp.num_row, len(ranks)))]).tocsr()
+    lower = np.zeros(width)
+    lower[:n] = arrays["col_lower"]
+    upper = np.full(width, np.inf)
+    upper[:n] = arrays["col_upper"]
     rows = [LinearConstraint(full, arrays["row_lower"], arrays["row_upper"])]
-    weights = []
+    weights, spreads = [], []
     start = 0
-    for rank in ranks:
-        w = np.zeros(n + k)
+    for r, rank in enumerate(ranks):
+        w = np.zeros(width)
+        share_rows, asks = [], 0.0
         for family in rank:
             block, gbp = per_gbp[family]
             at = start + np.arange(block.size)
             w[n + at] = gbp
+            asked = arrays["row_lower"][block.positions()]
+            fixed = np.nonzero(np.isfinite(asked) & (np.abs(asked) > 1e-6))[0]
+            for j in fixed:
+                row = np.zeros(width)
+                row[n + at[j]], row[n + k + r] = 1.0 / abs(asked[j]), -1.0
+                share_rows.append(row)
+            asks += float((gbp[fixed] * np.abs(asked[fixed])).sum())
             start += block.size
         weights.append(w)
+        spreads.append((share_rows, asks))
     least = []
-    for w in weights:
+    for r, w in enumerate(weights):
         result = milp(w, constraints=rows, bounds=(lower, upper))
         assert result.status == 0
         least.append(float(result.fun))
         rows.append(LinearConstraint(sp.csr_matrix(w), -np.inf,
                                      result.fun + 1e-9 * abs(result.fun) + 1e-6))
-    cost = -np.concatenate([arrays["col_cost"], np.zeros(k)])
+        share_rows, asks = spreads[r]
+        if result.fun > 1e-6 and share_rows:  # this rank falls short: spread it
+            rows.append(LinearConstraint(sp.csr_matrix(np.array(share_rows)), -np.inf, 0.0))
+            spread = np.zeros(width)
+            spread[n + k + r] = asks  # in £, so HiGHS's dual tolerance does not stop it short
+            result = milp(spread, constraints=rows, bounds=(lower, upper))
+            assert result.status == 0
+            upper[n + k + r] = result.x[n + k + r] * (1 + 1e-9) + 1e-6
+    cost = -np.concatenate([arrays["col_cost"], np.zeros(k + len(ranks))])
     result = milp(cost, constraints=rows, bounds=(lower, upper))
     assert result.status == 0
     return least, -float(result.fun)

@@ -75,8 +75,11 @@ def test_dln_equity_dial_and_uplift_warm_gives_the_cold_answer():
     (highspy 1.15) ends the warm re-solve "Unknown" where a cold solve says infeasible. The
     user is shown the cold answer, and run.json says it was retried. (Which setting trips
     HiGHS depends on the data: with the CC3 rows, the dial at 1.0 is found infeasible warm
-    directly, and 0.9 is the one of 0.9-1.0 x 100-400% that still ends "Unknown".)"""
-    inputs = load_model(Path(__file__).parents[1] / "models" / "dln_base.toml")
+    directly, and 0.9 is the one of 0.9-1.0 x 100-400% that still ends "Unknown"; with enhanced
+    support only where flagged, the base is found infeasible warm too, so the LP of before that
+    rule, the enhanced_anywhere scenario, is the one that trips HiGHS.)"""
+    inputs = load_model(Path(__file__).parents[1] / "models" / "dln_base.toml",
+                        "enhanced_anywhere")
     solver = Solver(inputs)
     first = solver.solve()
     assert first.optimal and Allocation(inputs, solver.lp, first).manifest["retried_cold"] is False

@@ -11,7 +11,7 @@ import pandas as pd
 
 from optimiser.errors import Problems
 from optimiser.inputs import build_inputs
-from optimiser.policy import CONSTRAINTS, Policy
+from optimiser.policy import CONSTRAINTS, OFF_UNLESS_SET, Policy
 from optimiser.schemas import (
     NEED_COLUMNS,
     OUTCOMES,
@@ -89,7 +89,7 @@ def toy_policy(**changes) -> Policy:
         workforce_scope="icb", deployable_share=1.0, annual_growth=0.0, limited_groups=(),
         qaly_gbp=1000.0, cash_releasing_share=1.0,
         priority_weight={},
-        constraints={c: True for c in CONSTRAINTS},
+        constraints={c: c not in OFF_UNLESS_SET for c in CONSTRAINTS},
         mobilisation_max_growth=1.0, continuity_max_fall=1.0,
     )
     base.update(changes)

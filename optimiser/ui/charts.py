@@ -10,7 +10,7 @@ boundary file ships with the tool).
 None misleads: an amount's axis starts at £0, or says where it starts (the frontier, whose
 whole range is a few per cent, has its own switch to draw it from £0); ticks are few and
 rounded; where the Q1:Q5 ratio falls below 1 or moves against the equity dial the reason is
-said beside it (optimiser/headline.py). Every chart has a text alternative: a sentence
+said beside it (optimiser/board.py). Every chart has a text alternative: a sentence
 beneath it and its numbers in a table ("The numbers behind this chart").
 """
 
@@ -21,7 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from .. import formats, headline
+from .. import board, formats
 from ..equity import quintile_ratio
 from ..results import Allocation
 from . import background, present, state
@@ -77,7 +77,7 @@ def quintile_label(q: int, sep: str = "<br>") -> str:
 
 def equity_glance(allocation: Allocation, view: View) -> None:
     left, right = st.columns(2)
-    per_head = headline.spend_per_head_by_quintile(allocation, view.year)
+    per_head = board.spend_per_head_by_quintile(allocation, view.year)
     ratio = quintile_ratio(per_head)
     fig = go.Figure(go.Bar(x=[quintile_label(q) for q in per_head.index], y=per_head.to_numpy(),
                            marker_color=[QUINTILE_COLOURS[q] for q in per_head.index],
@@ -96,10 +96,10 @@ def equity_glance(allocation: Allocation, view: View) -> None:
                           for q, v in per_head.items())
         alternative(f"Spend per head a year by IMD quintile, axis from £0: {words}. "
                     + term("Q1:Q5 ratio"), _quintile_table(per_head), "quintile")
-        reason = headline.below_one_sentence(allocation.inputs, ratio)
+        reason = board.below_one_sentence(allocation.inputs, ratio)
         if reason:
             st.warning(reason)
-    comparison = headline.higher_need_vs_universal(allocation, view.year)
+    comparison = board.higher_need_vs_universal(allocation, view.year)
     short = [short_priority(r) for r in comparison.index]
     fig = go.Figure([
         go.Bar(name="Higher-need PCNs", y=short, x=comparison["higher_need_per_eligible_gbp"],
@@ -343,7 +343,7 @@ def frontier(result: state.Result, allocation: Allocation) -> None:
 
 def frontier_figure(ok: pd.DataFrame, allocation: Allocation, from_zero: bool) -> go.Figure:
     inputs = allocation.inputs
-    low, high, _ = headline.frontier_range(ok)
+    low, high, _ = board.frontier_range(ok)
     met = ok["rules_met"].astype(bool) if "rules_met" in ok else pd.Series(True, index=ok.index)
     fig = go.Figure(go.Scatter(
         x=ok["need_gradient"], y=ok["objective_gbp"] / 1e6, mode="lines+markers",
@@ -385,7 +385,7 @@ def frontier_figure(ok: pd.DataFrame, allocation: Allocation, from_zero: bool) -
 def frontier_words(ok: pd.DataFrame, table: pd.DataFrame, inputs, from_zero: bool) -> None:
     """The frontier's range, where its axis starts, why the ratio moves against the dial, and
     where the rules bent: said beneath the chart (also its text alternative)."""
-    low, high, fall = headline.frontier_range(ok)
+    low, high, fall = board.frontier_range(ok)
     best = ok.loc[ok["objective_gbp"].idxmax()]
     lines = [f"From dial {ok['need_gradient'].iloc[0]:.2f} to "
              f"{ok['need_gradient'].iloc[-1]:.2f} the weighted outcome goes from "
@@ -395,7 +395,7 @@ def frontier_words(ok: pd.DataFrame, table: pd.DataFrame, inputs, from_zero: boo
              f"({formats.money(best['objective_gbp'])})."
              + ("" if from_zero else " The left axis is magnified (it does not start at £0), "
                                      "so a small fall looks like a cliff.")]
-    reversal = headline.against_the_dial(ok, inputs)
+    reversal = board.against_the_dial(ok, inputs)
     if reversal:
         lines.append(reversal)
     if "rules_met" in ok and not ok["rules_met"].astype(bool).all():

@@ -35,6 +35,7 @@ RULE_LABELS = {
     "invest_to_save": "Invest to save",
     "ring_fences": "Ring-fences",
     "activity_targets": "Activity targets",
+    "enhanced_where_flagged": "Enhanced support only where flagged",
 }
 ACTIVITY_UNIT = {
     "nel_avoided": "an avoided emergency admission",

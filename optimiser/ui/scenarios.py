@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from .. import formats, headline
+from .. import board, formats
 from ..errors import InputError
 from ..results import Allocation
 from . import auth, background, present, state
@@ -315,7 +315,7 @@ def compare_section(app: state.App, store: ScenarioStore, current: Allocation | 
 def comparison_tables(a: Allocation, b: Allocation) -> dict[str, pd.DataFrame]:
     """Headline, per-PCN and per-priority differences (second minus first)."""
     ta, tb = tile_values(a, None), tile_values(b, None)
-    tiles = headline.tiles(ta, a.inputs.years)
+    tiles = board.tiles(ta, a.inputs.years)
     frame = pd.DataFrame({"measure": [t.label for t in tiles], "key": [t.name for t in tiles],
                           "first": [ta[t.name] for t in tiles],
                           "second": [tb[t.name] for t in tiles]})
@@ -346,7 +346,7 @@ def headline_words(frame: pd.DataFrame) -> pd.DataFrame:
     signed (+£1.2m, −0.04)."""
     out = frame[["measure"]].copy()
     for col in ("first", "second", "difference"):
-        out[col] = [headline.FORMATS[k](v, signed=col == "difference") if np.isfinite(v)
+        out[col] = [board.FORMATS[k](v, signed=col == "difference") if np.isfinite(v)
                     else "n/a"
                     for k, v in zip(frame["key"], frame[col], strict=True)]
     return out

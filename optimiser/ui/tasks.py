@@ -75,15 +75,20 @@ def solve(job: Job, engine: Engine, inputs: ModelInputs, limit: float,
             rebuilds = solver.rebuilds
             solver.update(inputs)
             how = "rebuilt" if solver.rebuilds > rebuilds else "warm"
-        job.check()
-        solver.interrupt = job.interrupted  # each HiGHS model it runs, hard and bending
+        # A cancel (a newer move of the same slider, say) keeps the Solver warm for the next
+        # solve unless it stopped a HiGHS run: only an interrupted Solver is dropped
+        solution = None
         try:
-            solution = solver.solve()
+            job.check()
+            solver.interrupt = job.interrupted  # each HiGHS model it runs, hard and bending
+            try:
+                solution = solver.solve()
+            finally:
+                solver.interrupt = None
+            job.check()
         finally:
-            solver.interrupt = None
-        job.check()  # cancelled during the run: the interrupted Solver is dropped
-        if solution.status in HEALTHY:
-            engine.solver = solver
+            if solution is None or solution.status in HEALTHY:
+                engine.solver = solver
         model_inputs, lp = solver.inputs, solver.lp
     allocation = Allocation(model_inputs, lp, solution)
     later = False

@@ -2,7 +2,7 @@
 shadow prices.
 
 Each function draws one view from an `Allocation` (and the year in view) and returns nothing;
-the charts are in charts.py, the figures and their words in optimiser/headline.py (shared with
+the charts are in charts.py, the figures and their words in optimiser/board.py (shared with
 the board pack). The page's style covers three uses: the screen, presenter mode for a 1280x720
 projector (present.py) and print (a tab on one landscape page, without the sidebar).
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from .. import formats, headline
+from .. import board, formats
 from ..explain import FAMILY_WORDS
 from ..results import Allocation
 from . import background, present, state
@@ -156,7 +156,7 @@ def heading(app: state.App, allocation: Allocation | None, view: View) -> None:
     with left, st.container(key="heading"):
         st.markdown(f"**{md(present.heading(app, allocation))}**")
         if allocation is not None:
-            st.caption(headline.period(allocation.inputs.years, view.year))
+            st.caption(board.period(allocation.inputs.years, view.year))
     with right:
         present.toggle()
 
@@ -234,7 +234,7 @@ def tile_values(allocation: Allocation, year: str | None) -> dict[str, float]:
     if key not in cache:
         if len(cache) > 16:
             cache.clear()
-        cache[key] = headline.figures(allocation, year)
+        cache[key] = board.figures(allocation, year)
     return cache[key]
 
 
@@ -248,14 +248,14 @@ TILE_HELP = {
 }
 
 
-def headline_tiles(result: state.Result, allocation: Allocation, view: View) -> None:
+def headline(result: state.Result, allocation: Allocation, view: View) -> None:
     """Six tiles: two rows of three, or one row of six short ones when presenting."""
     years = allocation.inputs.years
     now = tile_values(allocation, view.year)
     before = None
     if result.previous is not None and result.previous is not allocation:
         before = tile_values(result.previous, view.year)
-    tiles = headline.tiles(now, years, view.year)
+    tiles = board.tiles(now, years, view.year)
     presenting = present.presenting()
     rows = [tiles] if presenting else [tiles[:3], tiles[3:]]
     for row in rows:
@@ -264,7 +264,7 @@ def headline_tiles(result: state.Result, allocation: Allocation, view: View) -> 
             if before is not None and np.isfinite(tile.value) and np.isfinite(before[tile.name]):
                 change = tile.value - before[tile.name]
                 if abs(change) > 1e-9 * max(1.0, abs(before[tile.name])):
-                    delta = headline.signed(tile, change)
+                    delta = board.signed(tile, change)
             with column, st.container(key=f"tile_{tile.name}"):
                 st.metric(tile.short if presenting else tile.label, tile.text, delta=delta,
                           delta_color="off" if tile.name == "ratio" else "normal",
@@ -272,7 +272,28 @@ def headline_tiles(result: state.Result, allocation: Allocation, view: View) -> 
                           TILE_HELP[tile.name] + " The small figure is the change from the "
                                                  "last solve.", border=True)
     if np.isfinite(now["ratio"]) and now["ratio"] < 1:
-        st.caption(headline.below_one_sentence(allocation.inputs, now["ratio"]))
+        st.caption(board.below_one_sentence(allocation.inputs, now["ratio"]))
+    ambitions(allocation)
+
+
+def ambitions(allocation: Allocation) -> None:
+    """One line per target and aim of the model: how far the plan goes (ambitions.progress)."""
+    progress = allocation.progress
+    if progress.empty:
+        return
+    lines = []
+    for r in progress.itertuples(index=False):
+        source = r.source.split(":")[0]
+        if not np.isfinite(r.share_of_way):
+            way = "not measured"
+        else:
+            way = f"{r.share_of_way:.0%} of the way"
+            if np.isfinite(r.ceiling) and not r.reachable and r.needed > 0:
+                way += f" (the library could go {r.ceiling / r.needed:.0%} of it at most)"
+        lines.append(f"{r.ambition} by {r.year}" + (f" ({source})" if source else "")
+                     + f": {way}")
+    with st.container(key="ambitions"):
+        st.caption("**Against the strategy's ambitions:** " + "; ".join(lines) + ".")
 
 
 # ---- tabs ---------------------------------------------------------------------------------
@@ -315,7 +336,7 @@ def pcn_table(allocation: Allocation, view: View) -> None:
 
 def shadow_prices(allocation: Allocation) -> None:
     st.markdown(term("shadow price"))
-    budget, workforce, families = headline.shadow_prices(allocation)
+    budget, workforce, families = board.shadow_prices(allocation)
     st.subheader("Money", anchor=False)
     if budget:
         st.markdown("\n".join(f"- {line}" for line in budget))
