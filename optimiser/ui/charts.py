@@ -34,7 +34,7 @@ NHS_DARK_BLUE = "#003087"
 ORANGE = "#E69F00"  # Okabe-Ito orange: distinct from blue for every common colour vision
 QUINTILE_COLOURS = {1: "#440154", 2: "#3B528B", 3: "#21918C", 4: "#5EC962", 5: "#FDE725"}
 FONT = {"family": "Arial, Helvetica, sans-serif", "size": 16}
-PRESENTER_HEIGHT = 400  # px: a chart below one row of tiles, above the fold of a 1280x720 screen
+PRESENTER_HEIGHT = 360  # px: a chart below one row of tiles, above the fold of a 1280x720 screen
 MARKER_SMALLEST, MARKER_RANGE = 8, 42  # px: a PCN's marker, 8 + 42 x sqrt(spend / largest)
 
 
@@ -48,7 +48,8 @@ def layout(fig: go.Figure, height: int = 460, subtitle: str = "", **kw) -> go.Fi
     if title is not None:
         kw["title"] = {"text": title, "font": {"size": 20, "color": NHS_DARK_BLUE},
                        "subtitle": {"text": subtitle, "font": {"size": 14, "color": "#425563"}}}
-    legend = {"orientation": "h", "y": -0.18} | kw.pop("legend", {})
+    below = -0.32 if height < 420 else -0.18  # under the x axis's title, however short the plot
+    legend = {"orientation": "h", "y": below, "yanchor": "top"} | kw.pop("legend", {})
     fig.update_layout(template="plotly_white", font=FONT, height=height, margin=margin,
                       legend=legend, **kw)
     return fig
@@ -378,8 +379,17 @@ def frontier_figure(ok: pd.DataFrame, allocation: Allocation, from_zero: bool) -
            yaxis={"title": "Weighted outcome (£m, discounted)", "range": [bottom, top],
                   "tickprefix": "£", "ticksuffix": "m", "tickformat": ",.1f", "nticks": 6},
            yaxis2={"title": "Q1:Q5 spend per head", "overlaying": "y", "side": "right",
-                   "showgrid": False, "tickformat": ".2f", "nticks": 6})
+                   "showgrid": False, "tickformat": ".2f", "tick0": 0,
+                   "dtick": _step(ok["q1_q5_ratio"].max() - ok["q1_q5_ratio"].min())})
     return fig
+
+
+def _step(span: float) -> float:
+    """A round tick step giving about four ticks over `span`: 0.01, 0.02, 0.025, 0.05, 0.1..."""
+    if not np.isfinite(span) or span <= 0:
+        return 0.05
+    power = 10 ** np.floor(np.log10(span / 4))
+    return float(min(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= span / 4))
 
 
 def frontier_words(ok: pd.DataFrame, table: pd.DataFrame, inputs, from_zero: bool) -> None:

@@ -88,6 +88,8 @@ html { font-size: 18px; }
 .st-key-heading p { font-size: 1.05rem; margin-bottom: 0; }
 .st-key-heading [data-testid="stCaptionContainer"] p { font-size: 0.8rem; }
 .stTabs [data-baseweb="tab"] p { font-size: 1rem; }
+.stMain [data-testid="stVerticalBlock"] { gap: 0.55rem; }
+.st-key-ambitions [data-testid="stExpander"] summary { padding: 0.3rem 1rem; }
 </style>
 """
 # Our own script, no user input: the (?) help icons leave the Tab order (a keyboard user reached
@@ -293,7 +295,11 @@ def ambitions(allocation: Allocation) -> None:
         lines.append(f"{r.ambition} by {r.year}" + (f" ({source})" if source else "")
                      + f": {way}")
     with st.container(key="ambitions"):
-        st.caption("**Against the strategy's ambitions:** " + "; ".join(lines) + ".")
+        if present.presenting():  # folded on a projector, so the chart stays above the fold
+            with st.expander(f"Against the strategy's ambitions ({len(lines)})"):
+                st.caption("; ".join(lines) + ".")
+        else:
+            st.caption("**Against the strategy's ambitions:** " + "; ".join(lines) + ".")
 
 
 # ---- tabs ---------------------------------------------------------------------------------
