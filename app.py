@@ -1,7 +1,9 @@
 """The board-workshop app: move the weights and equity rules, see where the money goes.
 
 Run it with `make run` (or `.venv/bin/python -m streamlit run app.py`). This file is the page
-layout only; the widgets, views and the warm Solver live in optimiser/ui/.
+layout only; the widgets, views and the warm Solver live in optimiser/ui/. In presenter mode
+(?present=1, or the toggle) the sidebar is folded away, the heading names the scenario and
+its settings, and the tiles stand in one row above the open tab (optimiser/ui/present.py).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ def main() -> None:
     views.flashes()
     result = state.current_result(base)
     view = controls.sidebar(app, base)
+    views.heading(app, result.allocation if result.optimal else result.previous, view)
     allocation = views.status(result, base)
     if allocation is not None:
         views.headline(result, allocation, view)

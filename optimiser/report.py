@@ -19,8 +19,16 @@ import pandas as pd
 
 from . import io, strategy_sheets
 from .ambitions import scope_name
-from .results import CONSTRAINT_FAMILIES, VALUE_PARTS, Allocation, money, shortfall_summary
-from .schemas import ACTIVITY_OUTCOMES, OUTCOME_LABELS, staff_short
+from .explain import FAMILY_WORDS
+from .results import (
+    CONSTRAINT_FAMILIES,
+    RULE_WORDS,
+    VALUE_PARTS,
+    Allocation,
+    money,
+    shortfall_summary,
+)
+from .schemas import ACTIVITY_OUTCOMES, OUTCOME_LABELS, priority_short, staff_short
 from .xlsx import MILLIONS, Workbook, column_chart, pivot_with_chart
 
 STATUS_WORDS = {  # the front sheet's status line when there is no optimum
@@ -125,8 +133,8 @@ def assumptions(inputs, notes: dict[str, str]) -> pd.DataFrame:
     groups = inputs.workforce_wte.groupby(level="staff_group")[p.years[0]].sum()
     workforce = (f"{p.deployable_share:.0%} of the PCN workforce census FTE can be directed to "
                  f"the programmes, growing {p.annual_growth:.1%} a year, limited by "
-                 f"{p.workforce_scope}. First-year WTE: "
-                 + ", ".join(f"{g.replace('_', ' ')} {v:,.1f}" for g, v in groups.items())
+                 f"{'ICB' if p.workforce_scope == 'icb' else p.workforce_scope}. First-year WTE: "
+                 + ", ".join(f"{staff_short(g)} {v:,.1f}" for g, v in groups.items())
                  + ". Other staff groups are not limited.") if len(groups) else (
         "No staff group is limited.")
     rows.append(("Workforce available", workforce, notes.get("workforce", "")))
@@ -145,7 +153,7 @@ def assumptions(inputs, notes: dict[str, str]) -> pd.DataFrame:
         rows.append((f"Value of {OUTCOME_LABELS[outcome]} (each)",
                      f"£{weights[outcome]:,.2f} ({how})", source))
     rows.append(("Discount rate", f"{p.discount_rate:.1%} a year", notes.get("model", "")))
-    rows.append(("Priority weights", ", ".join(f"{k.replace('_', ' ')} {v:g}"
+    rows.append(("Priority weights", ", ".join(f"{priority_short(k)} {v:g}"
                                                for k, v in p.priority_weight.items()),
                  notes.get("priority_weights", "")))
     equity = (f"Universal core offer: every PCN reaches at least {p.universal_floor:.0%} of each "
@@ -172,8 +180,10 @@ def assumptions(inputs, notes: dict[str, str]) -> pd.DataFrame:
                      f"{inputs.target_minimum(target):,.0f} a year"
                      + ("" if target.scope == "all" else f" in {scope_name(inputs, target)}"),
                      target.source or notes.get("activity_targets", "")))
+    pcn_names = inputs.pcns["pcn_name"]
     for lock in p.locks:
-        rows.append(("Locked spend", f"{lock.pcn} {lock.priority}: {money(lock.spend_gbp)} a year"
+        rows.append(("Locked spend", f"{pcn_names.get(lock.pcn, lock.pcn)}, "
+                     f"{priority_short(lock.priority)}: {money(lock.spend_gbp)} a year"
                      + (f" in {', '.join(lock.years)}" if lock.years else ""),
                      notes.get("locks", "")))
     return pd.DataFrame(rows, columns=["setting", "value", "meaning"])
@@ -195,24 +205,29 @@ def policy_table(policy) -> pd.DataFrame:
 
 
 def summary_workbook(allocation: Allocation, notes: dict[str, str] | None = None,
-                     checks=None, label: str = "") -> bytes:
-    """The finance workbook for one solved (or unsolvable) scenario."""
+                     checks=None, label: str = "", scenario: str | None = None,
+                     changed: list[str] | None = None) -> bytes:
+    """The finance workbook for one solved (or unsolvable) scenario. `scenario`: its name
+    when it is not the model file's (a scenario saved in the app); `changed`: the settings it
+    changed from the model file's, in words (optimiser/changes.py), said on the front sheet."""
     inputs = allocation.inputs
     p = inputs.policy
     notes = notes or {}
+    scenario = scenario or p.scenario
     staff_names = {g: staff_short(g) for g in inputs.staff_groups.index}
-    wb = Workbook(f"Allocation summary: {p.name} ({p.scenario})", inputs.digest)
+    wb = Workbook(f"Allocation summary: {p.name} ({scenario})", inputs.digest)
     front = wb.sheet("Summary")
     optimal = allocation.status == "optimal"
     head = figures(allocation) if optimal else {}
-    _front_sheet(wb, front, allocation, head, notes, checks, label)
+    _front_sheet(wb, front, allocation, head, notes, checks, label, scenario, changed)
     if optimal:
         _result_sheets(wb, allocation, staff_names)
     _input_sheets(wb, inputs, staff_names)
     return wb.close()
 
 
-def _front_sheet(wb, sheet, allocation, head, notes, checks, label) -> None:
+def _front_sheet(wb, sheet, allocation, head, notes, checks, label, scenario,
+                 changed) -> None:
     inputs = allocation.inputs
     p = inputs.policy
     sheet.set_column(0, 0, 38)
@@ -220,9 +235,14 @@ def _front_sheet(wb, sheet, allocation, head, notes, checks, label) -> None:
     sheet.set_column(2, 2, 90, wb.wrap)
     sheet.hide_gridlines(2)
     wb.text(sheet, 0, 0, f"Allocation summary: {p.name}", wb.title)
-    wb.text(sheet, 1, 0, f"Scenario: {p.scenario}" + (f" - {label}" if label else ""), wb.bold)
+    wb.text(sheet, 1, 0, f"Scenario: {scenario}" + (f" - {label}" if label else ""), wb.bold)
     wb.text(sheet, 2, 0, p.description, wb.wrap)
     row = 4
+    if changed is not None:
+        wb.wide(sheet, 3, "Settings changed from the model file: " + ("; ".join(changed) + "."
+                if changed else "none (the model file's own settings)."), wb.wrap)
+        sheet.set_row(3, 15 * (1 + len("; ".join(changed)) // 150))
+        row = 5
     wb.text(sheet, row, 0, "The question", wb.heading)
     wb.wide(sheet, row + 1, question(inputs), wb.wrap)
     sheet.set_row(row + 1, 48)
@@ -285,7 +305,7 @@ def _front_sheet(wb, sheet, allocation, head, notes, checks, label) -> None:
     row += 1
     wb.text(sheet, row, 0, "This run", wb.heading)
     row += 1
-    run = [("Inputs digest", inputs.digest), ("Model", p.name), ("Scenario", p.scenario),
+    run = [("Inputs digest", inputs.digest), ("Model", p.name), ("Scenario", scenario),
            ("Years", ", ".join(p.years)), ("PCNs", f"{len(inputs.pcns)}"),
            ("Objective", "Weighted outcome in £, discounted to the first year: QALYs x £ per "
             "QALY plus activity avoided x its £ value, x equity and priority weights.")]
@@ -331,7 +351,8 @@ def _headline(wb, sheet, row, head, inputs) -> int:
          "pooled the same way."),
         ("Concentration index of spend per head", head["spend_per_head_concentration_index"],
          "dec4", "Negative: spend concentrated in more deprived PCNs."),
-        ("Binding rules", head["binding_count"], "count", head["binding_constraints"]),
+        ("Binding rules", head["binding_count"], "count", _family_words(
+            head["binding_constraints"])),
     ]
     for name, value, kind, note in lines:
         wb.text(sheet, row, 0, name, wb.bold)
@@ -339,6 +360,16 @@ def _headline(wb, sheet, row, head, inputs) -> int:
         wb.text(sheet, row, 2, note or "", wb.wrap)
         row += 1
     return row + 1
+
+
+def _family_words(counts: str) -> str:
+    """"budget_limit 5; need_gradient 4" in words: "budget 5; need gradient 4"."""
+    pairs = (part.rsplit(" ", 1) for part in counts.split("; ") if part)
+    return "; ".join(f"{_family(name)} {count}" for name, count in pairs)
+
+
+def _family(name: str) -> str:
+    return FAMILY_WORDS.get(name, name.replace("_", " ")).removeprefix("the ")
 
 
 def _short(value) -> str:
@@ -443,7 +474,9 @@ def _result_sheets(wb: Workbook, allocation: Allocation, staff_names: dict) -> N
         wb.text(sheet, 0, 0, "Where the plan falls short of a rule (the rules bent in the "
                 "model's stated order): each row's shortfall in the rule's own unit and in £.",
                 wb.bold)
-        wb.table(sheet, 2, allocation.shortfalls, freeze_cols=3)
+        short = allocation.shortfalls
+        wb.table(sheet, 2, short.assign(rule=short["rule"].map(
+            lambda r: RULE_WORDS.get(r, r).removeprefix("the ").capitalize())), freeze_cols=3)
     _shadow_price_sheet(wb, allocation)
 
 
@@ -503,6 +536,7 @@ def _shadow_price_sheet(wb: Workbook, allocation: Allocation) -> None:
         binding_count="size", largest=lambda x: float(x.abs().max()))
     families = families.reindex([c for c in CONSTRAINT_FAMILIES if c in families.index])
     families = families.reset_index()
+    families["constraint"] = families["constraint"].map(_family)
     first, last = wb.table(sheet, 2, families, freeze=False, labels={
         "constraint": "Rule family", "largest": "Largest shadow price (£ of outcome per unit)"},
         widths={"constraint": 40})
@@ -511,6 +545,7 @@ def _shadow_price_sheet(wb: Workbook, allocation: Allocation) -> None:
            .sort_values(["constraint", "_size"], ascending=[True, False], kind="stable")
            .groupby("constraint", sort=False).head(TOP_ROWS_PER_RULE))
     rows = pd.concat([binding[resources], top])
+    rows = rows.assign(constraint=rows["constraint"].map(_family))
     cols = ["constraint", "what", "activity", "lower", "upper", "shadow_price", "in_words"]
     wb.table(sheet, last + 3, rows[cols], freeze=False,
              widths={"what": 40, "in_words": 90, "constraint": 40})

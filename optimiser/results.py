@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import equity
+from .formats import money
 from .formulation import (
     SOFT_ROWS,
     Layout,
@@ -67,17 +68,6 @@ def shortfall_summary(allocation: Allocation) -> dict:
     return {"rules_met": by_rule.empty, "shortfall_gbp": float(by_rule.sum()),
             "rules_short": "; ".join(f"{RULE_WORDS.get(rule, rule)} {money_up(gbp)}"
                                      for rule, gbp in by_rule.items())}
-
-
-def money(value: float) -> str:
-    """£ in the words a finance lead uses: £4.2m, £350k, £120."""
-    sign = "-" if value < 0 else ""
-    v = abs(value)
-    if v >= 1e6:
-        return f"{sign}£{v / 1e6:,.1f}m"
-    if v >= 1e4:
-        return f"{sign}£{v / 1e3:,.0f}k"
-    return f"{sign}£{v:,.0f}"
 
 
 def amount_up(value: float, step: float) -> float:

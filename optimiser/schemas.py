@@ -34,6 +34,24 @@ def staff_short(group: str) -> str:
     return STAFF_SHORT.get(group, group.replace("_", " "))
 
 
+PRIORITY_SHORT = {  # the shipped priorities, short enough for a chart axis or a table
+    "cyp_obesity": "CYP obesity",
+    "cyp_mental_health": "CYP mental health",
+    "multimorbidity": "Multimorbidity",
+    "frailty": "Frailty",
+    "end_of_life": "End of life",
+    "vaccination_screening": "Vaccination & screening",
+    "strong_general_practice": "General practice",
+    "outpatient_redesign": "Outpatient redesign",
+}
+
+
+def priority_short(priority_id: str) -> str:
+    """A priority's short name (CYP: children and young people); its id in words when it has
+    none."""
+    return PRIORITY_SHORT.get(priority_id, priority_id.replace("_", " ").capitalize())
+
+
 TIERS = ("core", "enhanced")
 LEVERS = ("reach", "access", "intensity", "coordination", "enablement")
 # Who holds the contract for an intervention (issue 17): a PCN, a place, or the whole ICB.

@@ -8,6 +8,7 @@ sessions as in the served app. The scenario store is a temporary SQLite file per
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -313,6 +314,50 @@ def test_invalid_settings_list_the_problem_and_keep_the_last_plan(app):
     assert tile(app, "Weighted outcome").startswith("£")  # the last plan stays on screen
 
 
+# ---- presenter mode ----------------------------------------------------------------------------
+
+
+def tile_rows(at: AppTest) -> list[int]:
+    """How many headline tiles stand in each row of tiles."""
+    rows = []
+    for block in at.main.children.values():
+        columns = [c for c in getattr(block, "children", {}).values() if c.type == "column"]
+        tiles = sum(1 for c in columns if c.get("metric"))
+        if tiles:
+            rows.append(tiles)
+    return rows
+
+
+def test_presenter_mode_opens_from_the_page_address(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPTIMISER_STORE_URL", f"sqlite:///{tmp_path / 'scenarios.db'}")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["present"] = "1"
+    run(at)
+    assert at.toggle(key="present").value
+    assert tile_rows(at) == [6]  # one row of six
+    assert [m.label for m in at.metric] == ["Weighted outcome", "Spend", "Q1:Q5 per head",
+                                            "QALYs gained", "Admissions avoided",
+                                            "WTE used 2030/31"]
+    assert not at.title  # the scenario's line instead of the big title
+    assert "Base model: the model file's own settings" in shown(at, "markdown")
+    css = "\n".join(h.proto.body for h in at.get("html"))
+    assert "html { font-size: 18px; }" in css  # large type
+    run(at.slider(key="need_gradient").set_value(0.7))
+    assert "Unsaved settings: Need-gradient dial 0.50 → 0.70" in shown(at, "markdown")
+    run(at.toggle(key="present").set_value(False))
+    assert "present" not in at.query_params  # the page address follows the toggle
+    assert tile_rows(at) == [3, 3]
+    assert tile(at, "Weighted outcome (five years, discounted)")
+    assert "html { font-size: 18px; }" not in "\n".join(h.proto.body for h in at.get("html"))
+
+
+def test_presenter_toggle_writes_the_page_address(app):
+    assert tile_rows(app) == [3, 3] and not app.toggle(key="present").value
+    run(app.toggle(key="present").set_value(True))
+    assert app.query_params.get("present") == "1"
+    assert tile_rows(app) == [6]
+
+
 # ---- every view --------------------------------------------------------------------------------
 
 
@@ -329,11 +374,90 @@ def test_every_view_renders(app):
     assert any("template" in x for x in labels)
 
 
-def test_the_finance_workbook_downloads(app):
-    from optimiser.ui.files import _workbook
+def shown_ids(at: AppTest) -> list[str]:
+    """Codes and column names a reader would see on the page: in a table's headings or cells,
+    a tile, a caption or markdown ("" when none)."""
+    inputs = at.session_state["result"].allocation.inputs
+    ids = ({"pcn_code", "icb_code", "None", "nan", "budget_limit", "spend_gbp"}
+           | set(inputs.priority_ids) | set(inputs.interventions.index)
+           | set(inputs.staff_groups.index) | set(inputs.pcns.index)
+           | set(inputs.pcns["icb_code"]))
+    found = []
+    for frame in at.dataframe:
+        config = json.loads(frame.proto.columns or "{}")
+        for column in frame.value.columns:
+            label = config.get(f"name:{column}", config.get(str(column), {})).get("label")
+            label = label or str(column)
+            if label in ids or re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", label):
+                found.append(f"column {label}")
+            if frame.value[column].dtype == object:
+                found += [f"{label}: {v}" for v in set(frame.value[column].astype(str))
+                          if v in ids]
+    words = [m.label for m in at.metric] + [c.value for c in at.caption]
+    words += [m.value for m in at.markdown]
+    codes = {i for i in ids if "_" in i or any(ch.isdigit() for ch in i) or i in ("None", "nan")}
+    for text in words:  # in words only what cannot be English ("frailty" is both)
+        found += [f"text: {w}" for w in re.findall(r"[\w.]+", text) if w in codes]
+    return found
 
-    workbook = _workbook(app.session_state["result"].allocation)
+
+def test_no_code_or_column_name_reaches_the_page(app):
+    """Names, not ids, on every view (issue 15's formatting pass)."""
+    for tab in ("Allocation by PCN", "Equity at a glance", "PCN x priority", "Map",
+                "Shadow prices", "Data and downloads"):
+        show(app, tab)
+        assert shown_ids(app) == [], tab
+    show(app, "Frontier")
+    run(app.button(key="frontier_go").click())
+    finish(app, "frontier")
+    assert app.get("plotly_chart") and shown_ids(app) == []
+    run(app.slider(key="qaly_gbp").set_value(30_000))
+    show(app, "Scenarios")
+    run(app.text_input(key="save_name").set_value("Dearer QALY"))
+    run(app.button(key="save").click())
+    run(app.selectbox(key="compare_a").set_value("Current settings"))
+    run(app.selectbox(key="compare_b").set_value("Dearer QALY"))
+    run(app.button(key="reset").click())
+    run(app.button(key="compare_go").click())
+    finish(app, "compare")
+    assert shown_ids(app) == []
+    assert "comparison" in app.session_state, [e.value for e in app.error]
+    headline = next(d.value for d in app.dataframe if "measure" in d.value.columns)
+    assert headline.loc[0, "difference"].startswith("+£")  # signed, in its own format
+    assert headline.loc[5, "first"].count(".") == 1  # WTE to one decimal place
+
+
+def test_every_chart_has_a_text_alternative(app):
+    for tab in ("Equity at a glance", "PCN x priority", "Map"):
+        show(app, tab)
+        charts = len(app.get("plotly_chart"))
+        numbers = [e for e in app.expander if e.label == "The numbers behind this chart"]
+        assert charts and len(numbers) == charts, tab
+
+
+def test_the_finance_workbook_downloads(app):
+    from optimiser.report import summary_workbook
+
+    workbook = summary_workbook(app.session_state["result"].allocation, scenario="Base model",
+                                changed=[])
     assert workbook[:2] == b"PK" and len(workbook) > 10_000  # an .xlsx (zip) file
+
+
+def test_the_board_pack_and_workbook_are_named_after_the_saved_scenario(app):
+    show(app, "Data and downloads")
+    labels = [b.label for b in app.get("download_button")]
+    assert "Board pack (PowerPoint)" in labels and "Board pack (PDF)" in labels
+    assert "Slides for **Base model**" in captions(app)
+    run(app.slider(key="need_gradient").set_value(0.7))
+    assert "Slides for **Unsaved settings**" in captions(app)
+    assert "Save the settings in the Scenarios tab to give the pack a name." in captions(app)
+    show(app, "Scenarios")
+    run(app.text_input(key="save_name").set_value("Board option B"))
+    run(app.button(key="save").click())
+    show(app, "Data and downloads")
+    assert "Slides for **Board option B**" in captions(app)
+    run(app.slider(key="need_gradient").set_value(0.5))  # back to the model's own settings
+    assert "Slides for **Base model**" in captions(app)
 
 
 def test_uncertainty_runs_on_request(app):
@@ -346,16 +470,21 @@ def test_uncertainty_runs_on_request(app):
     assert any("Solving 5 draws: about" in p.proto.text for p in app.get("progress"))
     finish(app, "uncertainty")
     markdown = texts(app, "markdown")
-    assert "90% lie between" in markdown
+    # five draws are too few for a percentile: the range, and how many draws one needs
+    assert "90% lie between" not in markdown and "they range from" in markdown
+    assert "Percentiles need more draws: 50 for the 10th and 90th, 100 for the 5th" in markdown
     assert "A robust choice" in markdown and "Best on average" in markdown
+    assert "Best in the worst draw (the 10th percentile needs 50 draws; this is 5)" in markdown
     assert "funded above its floor" in markdown
     assert "How often each intervention is used" in markdown
     result = app.session_state["psa"][1]
     assert result.objective_summary["draws"] == 5
     columns = [set(d.value.columns) for d in app.dataframe]
-    assert any("candidate" in c and "p10_gbp" in c for c in columns)  # the robust choice
+    assert any("candidate" in c and "min_gbp" in c and "p10_gbp" not in c
+               for c in columns)  # the robust choice, with the lowest in place of a percentile
     assert any("probability_used" in c for c in columns)  # the interventions
     assert not any("swing_gbp" in c for c in columns)  # one-at-a-time bars were switched off
+    assert shown_ids(app) == []  # priorities and tiers in words
     # a settings change marks the stored analysis as out of date, without re-running it
     run(app.slider(key="qaly_gbp").set_value(25_000))
     show(app, "How sure?")

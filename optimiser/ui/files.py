@@ -1,7 +1,8 @@
-"""The "Data and downloads" tab: the results as files, and your own data.
+"""The "Data and downloads" tab: the results as files, the board pack, and your own data.
 
 Downloads are built only when clicked (Streamlit runs the callable then), so a rerun after a
-slider move never pays for writing a workbook.
+slider move never pays for writing a workbook or drawing a deck. Each file is named after the
+scenario (present.py) and says the settings it changed from the model file.
 """
 
 from __future__ import annotations
@@ -10,48 +11,93 @@ import streamlit as st
 
 from .. import io
 from ..results import Allocation
-from . import state
+from . import present, state
+from .safe import md
 from .upload import upload_section
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 
 
 def files_tab(app: state.App, allocation: Allocation | None) -> None:
-    downloads(allocation)
+    board_pack(app, allocation)
+    downloads(app, allocation)
     st.divider()
     upload_section(app)
 
 
-def _stem(allocation: Allocation) -> str:
-    return f"allocation_{allocation.inputs.digest[:8]}"
+def _ready(allocation: Allocation | None) -> bool:
+    return allocation is not None and allocation.status == "optimal"
 
 
-def downloads(allocation: Allocation | None) -> None:
-    st.subheader("Download the results", anchor=False)
-    if allocation is None or allocation.status != "optimal":
-        st.info("There is no feasible plan to download for these settings.")
+def board_pack(app: state.App, allocation: Allocation | None) -> None:
+    st.subheader("Board pack", anchor=False)
+    if not _ready(allocation):
+        st.info("There is no plan to put in a board pack for these settings.")
         return
-    stem = _stem(allocation)
+    name = present.scenario_name(app, allocation)
+    stem = present.file_stem(name)
+    drawn = st.session_state.get("frontier") is not None
+    st.caption(f"Slides for **{md(name)}**: the settings it changed, the headline "
+               "figures, the equity chart, the ten PCNs with the highest and lowest spend per "
+               "head, the frontier" + ("" if drawn else " (not drawn yet: the Frontier tab "
+                                                          "draws it)")
+               + ", the shadow prices and any shortfalls, in words."
+               + ("" if name != present.UNSAVED else " Save the settings in the Scenarios tab "
+                                                     "to give the pack a name."))
+    deck, pdf = st.columns(2)
+    with deck:
+        st.download_button(
+            "Board pack (PowerPoint)", data=lambda: _deck(app, allocation),
+            file_name=f"{stem} board pack.pptx", mime=PPTX, key="download_pptx",
+            type="primary", icon=":material/slideshow:")
+    with pdf:
+        st.download_button(
+            "Board pack (PDF)", data=lambda: _pdf(app, allocation),
+            file_name=f"{stem} board pack.pdf", mime="application/pdf", key="download_pdf",
+            icon=":material/picture_as_pdf:")
+
+
+def _deck(app: state.App, allocation: Allocation) -> bytes:
+    from ..boardpack import deck
+
+    return deck(present.pack(app, allocation))
+
+
+def _pdf(app: state.App, allocation: Allocation) -> bytes:
+    from ..boardpack import pdf
+
+    return pdf(present.pack(app, allocation))
+
+
+def downloads(app: state.App, allocation: Allocation | None) -> None:
+    st.subheader("Download the results", anchor=False)
+    if not _ready(allocation):
+        st.info("There is no plan to download for these settings.")
+        return
+    stem = present.file_stem(present.scenario_name(app, allocation))
     excel, detail, by_pcn = st.columns(3)
     with excel:
         st.download_button(
-            "Excel workbook (finance summary)", data=lambda: _workbook(allocation),
-            file_name=f"{stem}.xlsx", mime=XLSX, key="download_xlsx", type="primary",
+            "Excel workbook (finance summary)", data=lambda: _workbook(app, allocation),
+            file_name=f"{stem}.xlsx", mime=XLSX, key="download_xlsx",
             help="The same workbook the batch run writes: headline figures, allocation by "
                  "PCN, priority and quintile, shadow prices, and the settings used.")
     with detail:
         st.download_button(
             "CSV: every PCN, intervention and year", data=lambda: io.csv_bytes(allocation.detail),
-            file_name=f"{stem}_detail.csv", mime="text/csv", key="download_detail",
+            file_name=f"{stem} detail.csv", mime="text/csv", key="download_detail",
             help="One row per year, PCN and intervention: people reached, spend, WTE by staff "
                  "group and outcomes.")
     with by_pcn:
         st.download_button(
             "CSV: by PCN and year", data=lambda: io.csv_bytes(allocation.by_pcn_year),
-            file_name=f"{stem}_by_pcn.csv", mime="text/csv", key="download_by_pcn")
+            file_name=f"{stem} by PCN.csv", mime="text/csv", key="download_by_pcn")
 
 
-def _workbook(allocation: Allocation) -> bytes:
+def _workbook(app: state.App, allocation: Allocation) -> bytes:
     from ..report import summary_workbook
 
-    return summary_workbook(allocation, label="Saved from the board-workshop app")
+    return summary_workbook(allocation, label="Saved from the board-workshop app",
+                            scenario=present.scenario_name(app, allocation),
+                            changed=present.changed(app, allocation))

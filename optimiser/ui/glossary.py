@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..schemas import priority_short
+
 GLOSSARY: dict[str, str] = {
     "PCN": "Primary Care Network: a group of GP practices, typically serving 30,000 to "
            "50,000 people, that share staff and services. The tool allocates money and staff "
@@ -55,20 +57,9 @@ GLOSSARY: dict[str, str] = {
 }
 
 
-SHORT_PRIORITY = {
-    "cyp_obesity": "CYP obesity",
-    "cyp_mental_health": "CYP mental health",
-    "multimorbidity": "Multimorbidity",
-    "frailty": "Frailty",
-    "end_of_life": "End of life",
-    "vaccination_screening": "Vaccination & screening",
-    "strong_general_practice": "General practice",
-}
-
-
 def short_priority(priority_id: str) -> str:
     """A priority's name short enough for a chart axis (CYP: children and young people)."""
-    return SHORT_PRIORITY.get(priority_id, priority_id.replace("_", " ").capitalize())
+    return priority_short(priority_id)
 
 
 def term(name: str) -> str:

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from .. import board, formats
 from ..errors import InputError
-from ..results import Allocation, money
-from . import auth, background, state
+from ..results import Allocation
+from . import auth, background, present, state
 from .charts import NHS_BLUE, ORANGE, chart, layout
 from .safe import md
 from .store import (
@@ -31,6 +33,7 @@ from .store import (
     clean_name,
     describe_url,
 )
+from .tables import styled
 from .views import tile_values
 
 CURRENT = "Current settings"
@@ -68,6 +71,7 @@ def _save(app: state.App, store: ScenarioStore, overwrite: bool) -> None:
                              "Nothing was overwritten.")
         return
     ss.pop("clash", None)
+    present.remember(name)  # the plan on screen now has a name (board pack, workbook)
     verb = "Saved" if outcome == "saved" else "Overwrote"
     state.flash("success", f"{verb} scenario '{md(name)}'.")
 
@@ -140,6 +144,7 @@ def _load(app: state.App, store: ScenarioStore) -> None:
         return
     ss["icbs"] = icbs
     state.set_changes(changes)
+    present.remember(name)
     note = f" (ignored settings this version does not know: {md(', '.join(ignored))})" \
         if ignored else ""
     state.flash("success", f"Loaded scenario '{md(name)}' (saved {_when(settings)}){note}.")
@@ -310,21 +315,21 @@ def compare_section(app: state.App, store: ScenarioStore, current: Allocation | 
 def comparison_tables(a: Allocation, b: Allocation) -> dict[str, pd.DataFrame]:
     """Headline, per-PCN and per-priority differences (second minus first)."""
     ta, tb = tile_values(a, None), tile_values(b, None)
-    labels = {"objective": "Weighted outcome (£)", "spend": "Spend, five years (£)",
-              "wte": "WTE used, final year", "qaly": "QALYs, five years",
-              "nel": "Admissions avoided, five years", "ratio": "Q1:Q5 spend per head"}
-    headline = pd.DataFrame({"measure": list(labels.values()),
-                             "first": [ta[k] for k in labels], "second": [tb[k] for k in labels]})
-    headline["difference"] = headline["second"] - headline["first"]
-    cols = ["pcn_code", "pcn_name", "icb_code", "imd_quintile", "population", "spend_gbp",
+    tiles = board.tiles(ta, a.inputs.years)
+    frame = pd.DataFrame({"measure": [t.label for t in tiles], "key": [t.name for t in tiles],
+                          "first": [ta[t.name] for t in tiles],
+                          "second": [tb[t.name] for t in tiles]})
+    frame["difference"] = frame["second"] - frame["first"]
+    cols = ["pcn_code", "pcn_name", "icb_name", "imd_quintile", "population", "spend_gbp",
             "spend_per_head_gbp"]
-    pcn = a.by_pcn[cols].merge(b.by_pcn[cols], on=["pcn_code", "pcn_name", "icb_code",
-                                                   "imd_quintile", "population"],
-                               how="outer", suffixes=("_first", "_second")).fillna(0.0)
+    keys = ["pcn_code", "pcn_name", "icb_name", "imd_quintile", "population"]
+    pcn = a.by_pcn[cols].merge(b.by_pcn[cols], on=keys, how="outer",
+                               suffixes=("_first", "_second")).fillna(0.0)
     pcn["difference_gbp"] = pcn["spend_gbp_second"] - pcn["spend_gbp_first"]
     pcn["difference_per_head_gbp"] = (pcn["spend_per_head_gbp_second"]
                                       - pcn["spend_per_head_gbp_first"])
     pcn = pcn.reindex(pcn["difference_gbp"].abs().sort_values(ascending=False).index)
+    pcn["icb_name"] = pcn["icb_name"].map(formats.short_icb)
     pa = a.spend_priority().groupby("priority_id")["spend_gbp"].sum()
     pb = b.spend_priority().groupby("priority_id")["spend_gbp"].sum()
     names = a.inputs.priorities["name"]
@@ -333,43 +338,56 @@ def comparison_tables(a: Allocation, b: Allocation) -> dict[str, pd.DataFrame]:
                              "first_gbp": pa.reindex(order).fillna(0.0).to_numpy(),
                              "second_gbp": pb.reindex(order).fillna(0.0).to_numpy()})
     priority["difference_gbp"] = priority["second_gbp"] - priority["first_gbp"]
-    return {"headline": headline, "pcn": pcn, "priority": priority}
+    return {"headline": frame, "pcn": pcn, "priority": priority}
+
+
+def headline_words(frame: pd.DataFrame) -> pd.DataFrame:
+    """The headline comparison as words: each figure in its own format, the difference
+    signed (+£1.2m, −0.04)."""
+    out = frame[["measure"]].copy()
+    for col in ("first", "second", "difference"):
+        out[col] = [board.FORMATS[k](v, signed=col == "difference") if np.isfinite(v)
+                    else "n/a"
+                    for k, v in zip(frame["key"], frame[col], strict=True)]
+    return out
 
 
 def show_comparison(a_name: str, b_name: str, tables: dict[str, pd.DataFrame]) -> None:
     st.markdown(f"**First:** {md(a_name)} &nbsp; **Second:** {md(b_name)} &nbsp; (difference = "
                 "second minus first)")
-    head = tables["headline"].copy()
-    for col in ("first", "second", "difference"):
-        head[col] = [money(v) if "£" in m else f"{v:,.2f}" if "Q1" in m else f"{v:,.0f}"
-                     for m, v in zip(head["measure"], head[col], strict=True)]
-    st.dataframe(head, hide_index=True, key="compare_headline")
+    st.dataframe(headline_words(tables["headline"]), hide_index=True, key="compare_headline",
+                 column_config={"measure": "Measure", "first": "First", "second": "Second",
+                                "difference": "Difference"})
     priority = tables["priority"]
     fig = go.Figure(go.Bar(
         x=priority["difference_gbp"] / 1e6, y=priority["priority"], orientation="h",
         marker_color=[NHS_BLUE if v >= 0 else ORANGE for v in priority["difference_gbp"]],
         hovertemplate="%{y}: %{x:+,.2f} £m<extra></extra>"))
-    layout(fig, height=380, title="Difference in spend by priority, five years (£m)",
-            yaxis={"autorange": "reversed"})
+    layout(fig, height=380, title="Difference in spend by priority",
+           subtitle="Five years, £m: second minus first (blue more, orange less)",
+           xaxis={"tickprefix": "£", "ticksuffix": "m", "zeroline": True,
+                  "zerolinecolor": "#425563"}, yaxis={"autorange": "reversed"})
     left, right = st.columns(2)
     with left:
         chart(fig, "chart_compare_priority")
     with right:
-        st.dataframe(priority, hide_index=True, key="compare_priority", column_config={
-            "first_gbp": st.column_config.NumberColumn("First (£)", format="£%.0f"),
-            "second_gbp": st.column_config.NumberColumn("Second (£)", format="£%.0f"),
-            "difference_gbp": st.column_config.NumberColumn("Difference (£)", format="£%.0f"),
-        })
+        st.dataframe(styled(priority, money=("first_gbp", "second_gbp"),
+                            signed_money=("difference_gbp",)),
+                     hide_index=True, key="compare_priority", column_config={
+                         "priority": "Priority", "first_gbp": "First",
+                         "second_gbp": "Second", "difference_gbp": "Difference"})
     st.caption("By PCN, a typical year, largest differences first.")
-    st.dataframe(tables["pcn"], hide_index=True, key="compare_pcn", column_config={
-        "pcn_name": st.column_config.TextColumn("PCN"),
-        "spend_gbp_first": st.column_config.NumberColumn("First (£)", format="£%.0f"),
-        "spend_gbp_second": st.column_config.NumberColumn("Second (£)", format="£%.0f"),
-        "difference_gbp": st.column_config.NumberColumn("Difference (£)", format="£%.0f"),
-        "spend_per_head_gbp_first": st.column_config.NumberColumn("First £/head",
-                                                                  format="£%.2f"),
-        "spend_per_head_gbp_second": st.column_config.NumberColumn("Second £/head",
-                                                                   format="£%.2f"),
-        "difference_per_head_gbp": st.column_config.NumberColumn("Difference £/head",
-                                                                 format="£%.2f"),
-    })
+    pcn = tables["pcn"].drop(columns=["pcn_code"])
+    st.dataframe(styled(pcn, money=("spend_gbp_first", "spend_gbp_second"),
+                        signed_money=("difference_gbp",),
+                        pence=("spend_per_head_gbp_first", "spend_per_head_gbp_second"),
+                        signed_pence=("difference_per_head_gbp",)),
+                 hide_index=True, key="compare_pcn", column_config={
+                     "pcn_name": st.column_config.TextColumn("PCN"), "icb_name": "ICB",
+                     "imd_quintile": "IMD quintile",
+                     "population": st.column_config.NumberColumn("Population", format="%,d"),
+                     "spend_gbp_first": "First", "spend_gbp_second": "Second",
+                     "difference_gbp": "Difference",
+                     "spend_per_head_gbp_first": "First £ per head",
+                     "spend_per_head_gbp_second": "Second £ per head",
+                     "difference_per_head_gbp": "Difference £ per head"})

@@ -5,18 +5,35 @@ low-central-high range and the plan re-solved per draw (optimiser/uncertainty.py
 shows the spread of the weighted outcome, how often each PCN and priority is funded above its
 floor, how often each intervention is used, which uncertainties matter most, and which
 allocation holds up best across the draws beside the central one.
+
+A percentile is shown only from enough draws: at least five must lie beyond it on each side
+(`enough_for`), so the 5th-95th range needs 100 feasible draws and the 10th-90th needs 50;
+with fewer, the tab says so and shows the lowest and highest instead.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from ..results import Allocation, money
 from . import background, state
-from .charts import NHS_BLUE, ORANGE, chart, layout, pcn_rows_layout
+from .charts import NHS_BLUE, ORANGE, alternative, chart, layout, pcn_rows_layout
 from .glossary import short_priority
+
+BEYOND = 5  # draws that must lie beyond a percentile, on each side, before it is shown
+TIERS = {"core": "Universal core offer", "enhanced": "Enhanced support"}
+
+
+def enough_for(percentile: float) -> int:
+    """The fewest draws from which a percentile is shown: 100 for the 5th or 95th, 50 for the
+    10th or 90th (five draws beyond it)."""
+    share = min(percentile, 100 - percentile) / 100
+    return math.ceil(BEYOND / share)
 
 
 def sure_tab(allocation: Allocation | None) -> None:
@@ -58,50 +75,80 @@ def sure_tab(allocation: Allocation | None) -> None:
 
 def spread(result) -> None:
     s = result.objective_summary
-    st.markdown(
-        f"Weighted outcome: central **{money(s['central_gbp'])}**; across "
-        f"{s['optimal_draws']} draws, 90% lie between **{money(s['p5_gbp'])}** and "
-        f"**{money(s['p95_gbp'])}** (mean {money(s['mean_gbp'])}).")
+    n = s["optimal_draws"]
+    if n >= enough_for(5):
+        middle = (f"90% lie between **{money(s['p5_gbp'])}** and **{money(s['p95_gbp'])}**")
+    elif n >= enough_for(10):
+        middle = (f"80% lie between **{money(s['p10_gbp'])}** and **{money(s['p90_gbp'])}** "
+                  f"(the 5th to 95th percentile needs {enough_for(5)} draws)")
+    else:
+        middle = (f"they range from **{money(s['min_gbp'])}** to **{money(s['max_gbp'])}**. "
+                  f"Percentiles need more draws: {enough_for(10)} for the 10th and 90th, "
+                  f"{enough_for(5)} for the 5th and 95th (five draws beyond each)")
+    st.markdown(f"Weighted outcome: central **{money(s['central_gbp'])}**; across {n} draws, "
+                f"{middle} (mean {money(s['mean_gbp'])}).")
     if s.get("not_optimal_draws"):
         st.caption(f"{s['not_optimal_draws']} of {s['draws']} draws could not meet every rule "
                    "(for example, dearer services or larger cohorts put the universal core "
                    "offer beyond the budget); they are left out of the figures above.")
-    fig = go.Figure(go.Histogram(x=result.draws["objective_gbp"] / 1e6,
-                                 marker_color=NHS_BLUE, nbinsx=25))
+    values = result.draws["objective_gbp"].dropna() / 1e6
+    tallest = int(np.histogram(values, bins=25)[0].max()) if len(values) else 1
+    step = max(1, math.ceil(tallest / 5))  # whole draws on the count axis
+    fig = go.Figure(go.Histogram(x=values, marker_color=NHS_BLUE, nbinsx=25,
+                                 hovertemplate="£%{x}m: %{y} draws<extra></extra>"))
     fig.add_vline(x=s["central_gbp"] / 1e6, line_color=ORANGE, line_width=4,
                   annotation_text="central")
-    layout(fig, height=360, title="Weighted outcome across the draws (£m)")
+    layout(fig, height=360, title="Weighted outcome across the draws",
+           subtitle=f"{n} draws; the orange line is the central plan",
+           xaxis={"title": "Weighted outcome (£m, discounted)", "tickprefix": "£",
+                  "ticksuffix": "m", "nticks": 8},
+           yaxis={"title": "Draws", "rangemode": "tozero", "dtick": step})
     chart(fig, "chart_psa")
+    alternative(f"A histogram of the weighted outcome in each of {n} draws, from "
+                f"{money(s['min_gbp'])} to {money(s['max_gbp'])}; the central plan gives "
+                f"{money(s['central_gbp'])}.")
 
 
 def robust(result) -> None:
     choice = result.robust_choice
     if not choice:
         return
-    central_mean, central_p10 = choice["central_mean_gbp"], choice["central_p10_gbp"]
+    table = result.robust
+    n = result.objective_summary["draws"]
+    percentiles = n >= enough_for(10)
+    central_mean = choice["central_mean_gbp"]
 
     def said(name: str, value: float, central: float) -> str:
         if name == "central":
             return "the central plan itself"
         return f"the plan optimal in {name} ({money(value - central)} more than the central plan)"
 
+    if percentiles:
+        bad = ("Best in a bad case (the 10th percentile): "
+               f"{said(choice['best_p10'], choice['best_p10_gbp'], choice['central_p10_gbp'])}.")
+    else:
+        worst = table.loc[table["min_gbp"].idxmax()]
+        best = said(worst["candidate"], worst["min_gbp"], table.at[0, "min_gbp"])
+        bad = (f"Best in the worst draw (the 10th percentile needs {enough_for(10)} draws; "
+               f"this is {n}): {best}.")
     st.markdown(
         f"**A robust choice.** Each of {choice['candidates']} candidate plans (the central one "
         "and the optima of the first draws) was valued in every draw. Best on average: "
-        f"{said(choice['best_mean'], choice['best_mean_gbp'], central_mean)}. Best in a bad "
-        "case (the 10th percentile): "
-        f"{said(choice['best_p10'], choice['best_p10_gbp'], central_p10)}.")
-    table = result.robust[["candidate", "mean_gbp", "p10_gbp", "p90_gbp", "mean_regret_gbp",
-                           "share_within_workforce"]]
-    st.dataframe(table, hide_index=True, key="psa_robust", column_config={
+        f"{said(choice['best_mean'], choice['best_mean_gbp'], central_mean)}. {bad}")
+    columns = (["candidate", "mean_gbp", "p10_gbp", "p90_gbp"] if percentiles
+               else ["candidate", "mean_gbp", "min_gbp"]) + ["mean_regret_gbp",
+                                                             "share_within_workforce"]
+    gbp = st.column_config.NumberColumn
+    st.dataframe(table[columns], hide_index=True, key="psa_robust", column_config={
         "candidate": "Plan",
-        "mean_gbp": st.column_config.NumberColumn("Mean (£)", format="£%.0f"),
-        "p10_gbp": st.column_config.NumberColumn("10th percentile (£)", format="£%.0f"),
-        "p90_gbp": st.column_config.NumberColumn("90th percentile (£)", format="£%.0f"),
-        "mean_regret_gbp": st.column_config.NumberColumn(
-            "Mean regret (£)", format="£%.0f",
-            help="How far below each draw's own best plan, on average"),
-        "share_within_workforce": st.column_config.NumberColumn(
+        "mean_gbp": gbp("Mean", format="£%,.0f"),
+        "p10_gbp": gbp("10th percentile", format="£%,.0f"),
+        "p90_gbp": gbp("90th percentile", format="£%,.0f"),
+        "min_gbp": gbp("Lowest", format="£%,.0f",
+                       help=f"The 10th and 90th percentiles need {enough_for(10)} draws."),
+        "mean_regret_gbp": gbp("Mean regret", format="£%,.0f",
+                               help="How far below each draw's own best plan, on average"),
+        "share_within_workforce": gbp(
             "Draws within the workforce", format="percent",
             help="Share of draws in which this plan's staff needs fit the WTE available"),
     })
@@ -131,6 +178,13 @@ def funding(result) -> None:
     st.caption("Share of the feasible draws in which the plan spends more on the priority in "
                "the PCN than its universal core offer needs. PCNs from most deprived (top).")
     chart(fig, "chart_psa_funding")
+    frame = pd.DataFrame(grid.to_numpy(dtype=float), columns=[short_priority(p)
+                                                              for p in grid.columns])
+    frame.insert(0, "PCN", rows)
+    alternative(f"A grid of {len(rows)} PCNs by {len(grid.columns)} priorities: the share of "
+                "draws in which each is funded above its floor.", frame, "psa_funding",
+                {c: st.column_config.NumberColumn(c, format="percent")
+                 for c in frame.columns[1:]})
 
 
 def interventions(result) -> None:
@@ -138,11 +192,14 @@ def interventions(result) -> None:
     if not len(table):
         return
     st.markdown("**How often each intervention is used**")
+    shown = table.sort_values("probability_used", ascending=False)[
+        ["name", "priority_id", "tier", "probability_used", "probability_beyond_floor",
+         "central_used"]].copy()
+    shown["priority_id"] = shown["priority_id"].map(short_priority)
+    shown["tier"] = shown["tier"].map(lambda t: TIERS.get(t, str(t).capitalize()))
+    shown["central_used"] = shown["central_used"].map({True: "Yes", False: "No"})
     st.dataframe(
-        table.sort_values("probability_used", ascending=False)[
-            ["name", "priority_id", "tier", "probability_used", "probability_beyond_floor",
-             "central_used"]],
-        hide_index=True, key="psa_interventions", column_config={
+        shown, hide_index=True, key="psa_interventions", column_config={
             "name": "Intervention", "priority_id": "Priority", "tier": "Tier",
             "probability_used": st.column_config.NumberColumn("Used", format="percent"),
             "probability_beyond_floor": st.column_config.NumberColumn(
@@ -156,12 +213,11 @@ def tornado(result) -> None:
         return
     st.markdown("**Which uncertainties matter most**")
     st.caption("One kind of parameter at a time at its low and high value, the rest central.")
+    gbp = st.column_config.NumberColumn
     st.dataframe(table[["label", "objective_low_gbp", "objective_high_gbp",
                         "swing_gbp"]].head(12), hide_index=True, key="psa_tornado",
                  column_config={
                      "label": "What varies",
-                     "objective_low_gbp": st.column_config.NumberColumn(
-                         "At its low value (£)", format="£%.0f"),
-                     "objective_high_gbp": st.column_config.NumberColumn(
-                         "At its high value (£)", format="£%.0f"),
-                     "swing_gbp": st.column_config.NumberColumn("Swing (£)", format="£%.0f")})
+                     "objective_low_gbp": gbp("At its low value", format="£%,.0f"),
+                     "objective_high_gbp": gbp("At its high value", format="£%,.0f"),
+                     "swing_gbp": gbp("Swing", format="£%,.0f")})

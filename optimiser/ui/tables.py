@@ -1,10 +1,15 @@
-"""Tables shaped for the views, from an Allocation (pandas only, no Streamlit)."""
+"""Tables shaped for the views, from an Allocation (pandas only, no Streamlit).
+
+`styled` gives a table its words for numbers Streamlit's column formats cannot write (a sign
+before the £: −£50,920, +£1,204), while the numbers beneath still sort as numbers.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from .. import formats
 from ..results import Allocation
 from .glossary import short_priority
 
@@ -23,7 +28,7 @@ def pcn_frame(allocation: Allocation, year: str | None) -> pd.DataFrame:
     sums = detail.groupby("pcn_code")[["people_reached", "spend_gbp", "qaly", "nel_avoided",
                                        "weighted_value_gbp"]].sum() / years
     pcns = inputs.pcns
-    frame = pcns[["pcn_code", "pcn_name", "icb_code", "place_name", "imd_quintile",
+    frame = pcns[["pcn_code", "pcn_name", "icb_code", "icb_name", "place_name", "imd_quintile",
                   "imd_score", "population"]].copy()
     frame = frame.join(sums).fillna({c: 0.0 for c in sums.columns})
     population = frame["population"].astype(float)
@@ -37,3 +42,16 @@ def pcn_frame(allocation: Allocation, year: str | None) -> pd.DataFrame:
     frame["higher_need_priorities"] = [", ".join(labels[row]) for row in flags]
     frame["imd_quintile"] = frame["imd_quintile"].astype(int)
     return frame.reset_index(drop=True)
+
+
+def styled(frame: pd.DataFrame, money: tuple[str, ...] = (), signed_money: tuple[str, ...] = (),
+           pence: tuple[str, ...] = (), signed_pence: tuple[str, ...] = ()):
+    """`frame` as a pandas Styler whose columns show £ with separators and a true sign in
+    front (−£50,920; signed: +£1,204; pence: £34.78). Streamlit shows the words and sorts by
+    the numbers; leave these columns' format out of the column_config (it would win)."""
+    def fmt(decimals: int, signed: bool):
+        return lambda v: formats.gbp(float(v), decimals, signed=signed)
+
+    spec = {c: fmt(0, False) for c in money} | {c: fmt(0, True) for c in signed_money}
+    spec |= {c: fmt(2, False) for c in pence} | {c: fmt(2, True) for c in signed_pence}
+    return frame.style.format({c: f for c, f in spec.items() if c in frame.columns})

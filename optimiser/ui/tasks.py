@@ -155,6 +155,7 @@ def frontier_table(job: Job, inputs: ModelInputs, points: int, limit: float) -> 
         "objective_gbp": table.get("weighted_outcome_gbp", np.nan),
         "q1_q5_ratio": table.get("spend_per_head_q1_q5_ratio", np.nan),
         "health_given_up_gbp": table.get("health_given_up_gbp", np.nan),
+        "rules_met": table.get("rules_met", True),  # open circles on the chart where they bent
     })
 
 

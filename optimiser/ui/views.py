@@ -1,24 +1,24 @@
-"""What the board sees first: the status, headline tiles, the PCN table and shadow prices.
+"""What the board sees first: the page's style, status, headline tiles, the PCN table and
+shadow prices.
 
 Each function draws one view from an `Allocation` (and the year in view) and returns nothing;
-the charts are in charts.py.
+the charts are in charts.py, the figures and their words in optimiser/board.py (shared with
+the board pack). The page's style covers three uses: the screen, presenter mode for a 1280x720
+projector (present.py) and print (a tab on one landscape page, without the sidebar).
 """
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
-import pandas as pd
 import streamlit as st
 
-from ..equity import quintile_ratio, split_by_quintile
+from .. import board, formats
 from ..explain import FAMILY_WORDS
-from ..results import Allocation, money
-from ..schemas import staff_short
-from . import background, state
-from .controls import View, short_icb
-from .glossary import term
+from ..results import Allocation
+from . import background, present, state
+from .controls import View
+from .glossary import GLOSSARY, term
+from .safe import md
 from .tables import pcn_frame
 
 CSS = """
@@ -27,25 +27,140 @@ CSS = """
   font-size: 2.6rem; font-weight: 700; color: #003087; }
 [class*="st-key-tile_"] [data-testid="stMetricLabel"] p { font-size: 1.05rem; }
 [class*="st-key-tile_"] [data-testid="stMetricDelta"] { font-size: 1.05rem; }
+/* a tile's label wraps onto a second line rather than being cut short */
+[data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"] {
+  white-space: normal; overflow: visible; text-overflow: clip; }
+[data-testid="stMetricLabel"] { height: auto; align-items: flex-start; }
+[class*="st-key-tile_"] [data-testid="stMetricLabel"] { min-height: 3.4rem; }
 .block-container { padding-top: 2.5rem; }
 h1 { color: #005EB8; }
 .stTabs [data-baseweb="tab"] p { font-size: 1.1rem; }
+@media print {
+  @page { size: A4 landscape; margin: 8mm; }
+  body { zoom: var(--print-zoom, 0.6); }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+%PRINT%}
+%FITTING%
 </style>
+"""
+# The page as printed: no sidebar, no page furniture, the open tab only, at a fixed width (so
+# its height, and the zoom that fits it to one page, do not depend on the screen). The script
+# below measures it under the same rules (on html.fitting-print) just before printing.
+PRINT_WIDTH = 1200  # px: the page's width as laid out for print, before it is scaled
+PRINT_RULES = (
+    (('[data-testid="stSidebar"]', '[data-testid="stHeader"]', '[data-testid="stToolbar"]',
+      '[data-testid="stSidebarCollapsedControl"]', '[data-testid="stExpandSidebarButton"]',
+      '[data-testid="stDecoration"]', '[data-testid="stStatusWidget"]', ".st-key-present",
+      ".st-key-glossary", '.stTabs [role="tab"]:not([aria-selected="true"])',
+      '[data-testid="stElementToolbar"]', ".modebar-container",
+      'details:not([open]) [data-testid="stExpanderDetails"]'),  # Chrome prints it otherwise
+     "display: none !important;"),
+    (("", "body", ".stApp", '[data-testid="stAppViewContainer"]', '[data-testid="stMain"]',
+      '[data-testid="stMainBlockContainer"]'),
+     "overflow: visible !important; height: auto !important; position: static !important;"),
+    ((".block-container",),
+     f"padding: 0 !important; max-width: none !important; width: {PRINT_WIDTH}px !important;"),
+    (('[data-testid="stHorizontalBlock"]',),  # columns side by side, as on screen
+     "display: flex !important; flex-wrap: nowrap !important; flex-direction: row !important;"),
+    (('[data-testid="stColumn"]',), "flex: 1 1 0% !important; min-width: 0 !important;"),
+)
+
+
+def _print_rules(root: str) -> str:
+    """The print rules under `root` ("html" in print; "html.fitting-print" when measuring)."""
+    return "\n".join(", ".join(f"{root} {s}".strip() for s in selectors) + f" {{ {rules} }}"
+                      for selectors, rules in PRINT_RULES)
+
+
+CSS = CSS.replace("%PRINT%", _print_rules("html")).replace(
+    "%FITTING%", _print_rules("html.fitting-print"))
+PRESENTER_CSS = """
+<style>
+html { font-size: 18px; }
+.block-container { padding-top: 2.6rem; padding-bottom: 1rem; padding-left: 2rem;
+  padding-right: 2rem; }
+[class*="st-key-tile_"] [data-testid="stMetricValue"] { font-size: 1.9rem; }
+[class*="st-key-tile_"] [data-testid="stMetricLabel"] p { font-size: 0.85rem; }
+[class*="st-key-tile_"] [data-testid="stMetricLabel"] { min-height: 0; }
+[class*="st-key-tile_"] [data-testid="stMetric"] { padding: 0.45rem 0.6rem; }
+[class*="st-key-tile_"] [data-testid="stMetric"] > div { padding-left: 0; padding-right: 0; }
+.st-key-heading p { font-size: 1.05rem; margin-bottom: 0; }
+.st-key-heading [data-testid="stCaptionContainer"] p { font-size: 0.8rem; }
+.stTabs [data-baseweb="tab"] p { font-size: 1rem; }
+.stMain [data-testid="stVerticalBlock"] { gap: 0.55rem; }
+.st-key-ambitions [data-testid="stExpander"] summary { padding: 0.3rem 1rem; }
+</style>
+"""
+# Our own script, no user input: the (?) help icons leave the Tab order (a keyboard user reached
+# the equity dial after 8 of them; their meanings are all in the "What the terms mean" panel),
+# and a print scales the open tab to fit one landscape page.
+SCRIPT = """
+<script>
+(function () {
+  if (window.__allocationPage) return;
+  window.__allocationPage = true;
+  const quiet = () => document.querySelectorAll(
+      '[data-testid="stTooltipHoverTarget"] button:not([tabindex="-1"])')
+    .forEach(b => b.setAttribute('tabindex', '-1'));
+  quiet();
+  new MutationObserver(quiet).observe(document.body, {subtree: true, childList: true});
+  const fit = () => {  // measured under the print rules (html.fitting-print), at full size
+    const root = document.documentElement;
+    const main = document.querySelector('.block-container');
+    if (!main) return;
+    root.classList.add('fitting-print');
+    const height = main.scrollHeight;
+    root.classList.remove('fitting-print');
+    const page = {width: 1060, height: 700};  // A4 landscape less margins, CSS pixels
+    const scale = Math.min(1, page.width / %WIDTH%, page.height / Math.max(height, 1));
+    root.style.setProperty('--print-zoom', scale.toFixed(3));
+  };
+  window.addEventListener('beforeprint', fit);
+})();
+</script>
 """
 
 
+SCRIPT = SCRIPT.replace("%WIDTH%", str(PRINT_WIDTH))
+
+
 def page_style() -> None:
+    presenting = present.presenting()
     st.set_page_config(page_title="Proportionate universalism: allocation", page_icon="⚖️",
-                       layout="wide", initial_sidebar_state="expanded")
-    st.html(CSS)
+                       layout="wide",
+                       initial_sidebar_state="collapsed" if presenting else "expanded")
+    st.html(CSS + (PRESENTER_CSS if presenting else ""))
+    st.html(SCRIPT, unsafe_allow_javascript=True)
 
 
 def title(app: state.App, base) -> None:
-    st.title("Where the money goes, and what equity costs")
+    if present.presenting():
+        return  # the heading (scenario and settings) is drawn with the plan: `heading`
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    left.title("Where the money goes, and what equity costs")
+    with right:
+        present.toggle()
     pcns = base.pcns
     st.caption(f"{base.policy.name}. {len(pcns)} PCNs in {pcns['icb_code'].nunique()} ICB(s), "
                f"{base.years[0]} to {base.years[-1]}, on {app.data_label}. All money is £ at "
                "2024/25 prices.")
+    with st.expander("What the terms mean", key="glossary"):
+        st.markdown("\n".join(f"- **{name}**: {meaning}" for name, meaning in GLOSSARY.items()))
+
+
+def heading(app: state.App, allocation: Allocation | None, view: View) -> None:
+    """Presenter mode's first lines: the scenario and the settings it changed, the period the
+    tiles cover, and the toggle."""
+    if not present.presenting():
+        return
+    left, right = st.columns([4, 1], vertical_alignment="center")
+    with left, st.container(key="heading"):
+        st.markdown(f"**{md(present.heading(app, allocation))}**")
+        if allocation is not None:
+            st.caption(board.period(allocation.inputs.years, view.year))
+    with right:
+        present.toggle()
 
 
 def flashes() -> None:
@@ -115,79 +230,51 @@ def solve_note(result: state.Result) -> None:
 
 
 def tile_values(allocation: Allocation, year: str | None) -> dict[str, float]:
-    """The headline figures for the year in view (None: all years), from the detail table."""
+    """The headline figures for the year in view (None: all years), kept for reruns."""
     cache = st.session_state.setdefault("tile_cache", {})
     key = (id(allocation), allocation.inputs.digest, year)
     if key not in cache:
         if len(cache) > 16:
             cache.clear()
-        cache[key] = _tile_values(allocation, year)
+        cache[key] = board.figures(allocation, year)
     return cache[key]
 
 
-def _tile_values(allocation: Allocation, year: str | None) -> dict[str, float]:
-    detail = allocation.detail
-    years = allocation.inputs.years
-    in_view = detail if year is None else detail[detail["year"] == year]
-    final = detail[detail["year"] == (year or years[-1])]
-    pcns = allocation.inputs.pcns
-    spend = in_view.groupby("pcn_code")["spend_gbp"].sum().reindex(pcns.index, fill_value=0.0)
-    by_q = split_by_quintile(pd.DataFrame({"spend": spend, "population": pcns["population"]}),
-                             allocation.inputs.quintile_shares)  # people, not PCNs, by quintile
-    return {
-        "objective": float(allocation.objective or 0.0),
-        "spend": float(in_view["spend_gbp"].sum()),
-        "wte": float(final[allocation.wte_columns].to_numpy().sum()),
-        "qaly": float(in_view["qaly"].sum()),
-        "nel": float(in_view["nel_avoided"].sum()),
-        "ratio": quintile_ratio(by_q["spend"] / by_q["population"]),
-    }
-
-
-def _count(value: float) -> str:
-    return f"{value:,.0f}"
-
-
-def _signed(text_of, delta: float) -> str | None:
-    """The change as shown on a tile, or None when it rounds to nothing."""
-    text = text_of(abs(delta))
-    if not re.search(r"[1-9]", text):
-        return None
-    return ("+" if delta >= 0 else "-") + text
+TILE_HELP = {
+    "objective": term("weighted outcome"),
+    "spend": "Money allocated to PCNs.",
+    "ratio": term("Q1:Q5 ratio"),
+    "qaly": term("QALY"),
+    "nel": "Emergency hospital admissions the plan avoids.",
+    "wte": term("WTE") + " Staff time the plan uses, all staff groups.",
+}
 
 
 def headline(result: state.Result, allocation: Allocation, view: View) -> None:
+    """Six tiles: two rows of three, or one row of six short ones when presenting."""
     years = allocation.inputs.years
-    span = view.year or "five years"
-    final = view.year or years[-1]
-    tiles = [
-        ("objective", "Weighted outcome (£, five years, discounted)", money,
-         term("weighted outcome")),
-        ("spend", f"Spend ({span})", money, "Money allocated to PCNs."),
-        ("ratio", "Q1:Q5 spend per head", lambda v: f"{v:.2f}", term("Q1:Q5 ratio")),
-        ("qaly", f"QALYs gained ({span})", _count, term("QALY")),
-        ("nel", f"Emergency admissions avoided ({span})", _count,
-         "Emergency hospital admissions the plan avoids."),
-        ("wte", f"WTE used ({final})", _count,
-         term("WTE") + " Staff time the plan uses, all staff groups."),
-    ]
     now = tile_values(allocation, view.year)
     before = None
     if result.previous is not None and result.previous is not allocation:
         before = tile_values(result.previous, view.year)
-    for row in (tiles[:3], tiles[3:]):
-        for column, (name, label, fmt, help_text) in zip(st.columns(3), row, strict=True):
+    tiles = board.tiles(now, years, view.year)
+    presenting = present.presenting()
+    rows = [tiles] if presenting else [tiles[:3], tiles[3:]]
+    for row in rows:
+        for column, tile in zip(st.columns(len(row)), row, strict=True):
             delta = None
-            if before is not None and np.isfinite(now[name]) and np.isfinite(before[name]):
-                change = now[name] - before[name]
-                if abs(change) > 1e-9 * max(1.0, abs(before[name])):
-                    delta = _signed(fmt, change)
-            with column, st.container(key=f"tile_{name}"):
-                value = fmt(now[name]) if np.isfinite(now[name]) else "n/a"
-                st.metric(label, value, delta=delta,
-                          delta_color="off" if name == "ratio" else "normal",
-                          help=help_text + " The small figure is the change from the last "
-                                           "solve.", border=True)
+            if before is not None and np.isfinite(tile.value) and np.isfinite(before[tile.name]):
+                change = tile.value - before[tile.name]
+                if abs(change) > 1e-9 * max(1.0, abs(before[tile.name])):
+                    delta = board.signed(tile, change)
+            with column, st.container(key=f"tile_{tile.name}"):
+                st.metric(tile.short if presenting else tile.label, tile.text, delta=delta,
+                          delta_color="off" if tile.name == "ratio" else "normal",
+                          help=None if presenting else  # no hovering on a projector
+                          TILE_HELP[tile.name] + " The small figure is the change from the "
+                                                 "last solve.", border=True)
+    if np.isfinite(now["ratio"]) and now["ratio"] < 1:
+        st.caption(board.below_one_sentence(allocation.inputs, now["ratio"]))
     ambitions(allocation)
 
 
@@ -208,7 +295,11 @@ def ambitions(allocation: Allocation) -> None:
         lines.append(f"{r.ambition} by {r.year}" + (f" ({source})" if source else "")
                      + f": {way}")
     with st.container(key="ambitions"):
-        st.caption("**Against the strategy's ambitions:** " + "; ".join(lines) + ".")
+        if present.presenting():  # folded on a projector, so the chart stays above the fold
+            with st.expander(f"Against the strategy's ambitions ({len(lines)})"):
+                st.caption("; ".join(lines) + ".")
+        else:
+            st.caption("**Against the strategy's ambitions:** " + "; ".join(lines) + ".")
 
 
 # ---- tabs ---------------------------------------------------------------------------------
@@ -217,7 +308,8 @@ def ambitions(allocation: Allocation) -> None:
 def pcn_table(allocation: Allocation, view: View) -> None:
     frame = pcn_frame(allocation, view.year).sort_values("spend_per_head_gbp", ascending=False)
     frame["spend_gbp"] = frame["spend_gbp"].round(0)
-    columns = ["pcn_name", "icb_code", "imd_quintile", "population", "spend_gbp",
+    frame["icb"] = frame["icb_name"].map(formats.short_icb)
+    columns = ["pcn_name", "icb", "imd_quintile", "population", "spend_gbp",
                "spend_per_head_gbp", "spend_per_eligible_gbp", "higher_need_count",
                "higher_need_priorities", "qaly", "nel_avoided", "place_name"]
     which = view.year or "a typical year (the average of the five)"
@@ -225,29 +317,32 @@ def pcn_table(allocation: Allocation, view: View) -> None:
                "heading to sort by it.")
     number = st.column_config.NumberColumn
     st.dataframe(
-        frame[columns], hide_index=True, height=600, key="pcn_table",
+        frame[columns], hide_index=True, height=600 if not present.presenting() else 420,
+        key="pcn_table",
         column_config={
-            "pcn_name": st.column_config.TextColumn("PCN", help=term("PCN"), pinned=True),
-            "icb_code": st.column_config.TextColumn("ICB", help=term("ICB")),
+            "pcn_name": st.column_config.TextColumn("PCN", help=term("PCN"), pinned=True,
+                                                    width=250),
+            "icb": st.column_config.TextColumn("ICB", help=term("ICB"), width=200),
             "imd_quintile": number("IMD quintile", help=term("IMD quintile")),
-            "population": number("Population", format="localized"),
-            "spend_gbp": number("Spend (£)", format="localized"),
-            "spend_per_head_gbp": number("£ per head", format="£%.2f"),
-            "spend_per_eligible_gbp": number("£ per eligible person", format="£%.2f",
+            "population": number("Population", format="%,d"),
+            "spend_gbp": number("Spend a year" if view.year is None else "Spend", format="£%,d"),
+            "spend_per_head_gbp": number("£ per head", format="£%,.2f"),
+            "spend_per_eligible_gbp": number("£ per eligible person", format="£%,.2f",
                                              help=term("eligible person")),
             "higher_need_count": number("Higher-need flags", help=term("higher-need PCN")),
             "higher_need_priorities": st.column_config.TextColumn(
                 "Higher need for", help="The priorities this PCN has higher need for (CYP: "
                                         "children and young people)."),
-            "qaly": number("QALYs", format="%.1f", help=term("QALY")),
-            "nel_avoided": number("Admissions avoided", format="%.0f",
+            "qaly": number("QALYs", format="%,.1f", help=term("QALY")),
+            "nel_avoided": number("Admissions avoided", format="%,.0f",
                                   help="Emergency admissions avoided."),
             "place_name": st.column_config.TextColumn("Place"),
         })
 
+
 def shadow_prices(allocation: Allocation) -> None:
     st.markdown(term("shadow price"))
-    budget, workforce, families = resource_prices(allocation)
+    budget, workforce, families = board.shadow_prices(allocation)
     st.subheader("Money", anchor=False)
     if budget:
         st.markdown("\n".join(f"- {line}" for line in budget))
@@ -256,55 +351,22 @@ def shadow_prices(allocation: Allocation) -> None:
     st.subheader("Staff", help=term("WTE"), anchor=False)
     if len(workforce):
         top = workforce.iloc[0]
-        st.markdown(f"One more WTE of **{top['staff']}** in **{top['where']}** in {top['year']} "
-                    f"buys **{money(top['gbp_per_wte'])}** of weighted outcome: the most "
-                    "valuable extra post. The binding workforce limits:")
+        st.markdown(f"One more WTE of **{top['staff'].lower()}** in **{top['where']}** in "
+                    f"{top['year']} buys **{formats.money(top['gbp_per_wte'])}** of weighted "
+                    "outcome: the most valuable extra post. The binding workforce limits:")
         st.dataframe(workforce, hide_index=True, key="workforce_prices", column_config={
             "staff": "Staff group", "where": "Where", "year": "Year",
             "gbp_per_wte": st.column_config.NumberColumn(
-                "One more WTE buys (£ weighted outcome)", format="localized")})
+                "One more WTE buys (weighted outcome)", format="£%,d")})
     else:
         st.info("No workforce limit is holding the plan back.")
     st.subheader("Binding rules", help=term("binding constraint"), anchor=False)
-    st.dataframe(families, hide_index=True, key="binding_table")
-
-
-def resource_prices(allocation: Allocation) -> tuple[list[str], pd.DataFrame, pd.DataFrame]:
-    """Shadow prices of the budget (in words) and of the workforce (a table, largest first);
-    binding rows counted per rule. Read straight from the solver's duals, so it stays fast."""
-    sol, lp = allocation.solution, allocation.lp
-    arrays = lp.arrays()
-    budget = []
-    if "budget_limit" in lp.rows:
-        block = lp.rows["budget_limit"]
-        duals = sol.row_dual[block.start:block.stop]
-        for year, price in zip(block.index["year"], duals, strict=True):
-            if abs(price) > 1e-7:
-                budget.append(f"One more £1m in {year} buys {money(price * 1e6)} of weighted "
-                              "outcome (discounted to today's value).")
-    rows = []
-    if "workforce_limit" in lp.rows:
-        block = lp.rows["workforce_limit"]
-        frame = block.index.copy()
-        frame["price"] = sol.row_dual[block.start:block.stop]
-        frame = frame[frame["price"].abs() > 1e-7].sort_values("price", ascending=False)
-        for row in frame.itertuples():
-            rows.append({"staff": staff_short(row.staff_group).capitalize(),
-                         "where": short_icb(allocation.scope_name(row.scope)),
-                         "year": row.year, "gbp_per_wte": round(float(row.price))})
-    families = []
-    for name, block in lp.rows.items():
-        if name not in FAMILY_WORDS:
-            continue
-        sl = slice(block.start, block.stop)
-        duals = sol.row_dual[sl]
-        activity = sol.row_value[sl]
-        slack = np.minimum(activity - arrays["row_lower"][sl], arrays["row_upper"][sl] - activity)
-        binding = (np.abs(duals) > 1e-7) & (slack <= 1e-6 * np.maximum(1.0, np.abs(activity)))
-        families.append({"rule": FAMILY_WORDS[name].removeprefix("the ").capitalize(),
-                         "binding": int(binding.sum()), "of": block.size})
-    return budget, pd.DataFrame(rows, columns=["staff", "where", "year", "gbp_per_wte"]), \
-        pd.DataFrame(families)
+    st.caption("How many of each rule's places (a PCN, service or year each) the plan is "
+               "pressed against: loosening one there would change the plan.")
+    st.dataframe(families, hide_index=True, key="binding_table", column_config={
+        "rule": "Rule",
+        "binding": st.column_config.NumberColumn("Places binding", format="%,d"),
+        "of": st.column_config.NumberColumn("Places in all", format="%,d")})
 
 
 def cannot_start(err) -> None:
