@@ -37,6 +37,7 @@ from .formulation import Layout
 from .highs import new_highs
 from .inputs import ModelInputs
 from .lp import LinearProgram
+from .formats import short_icb
 from .results import CONSTRAINT_FAMILIES, amount_up, money, money_up
 from .solve import Solution, SolveOptions
 
@@ -384,6 +385,17 @@ def _checked_relaxation(inputs: ModelInputs, changes: dict, options: SolveOption
     return total, None, ""
 
 
+def _scope_name(inputs: ModelInputs, code: str) -> str:
+    """A workforce scope (an ICB or a place) as people say it: "Derby and Derbyshire (QJ2)"."""
+    pcns = inputs.pcns
+    for code_col, name_col in (("icb_code", "icb_name"), ("place_code", "place_name")):
+        if code_col in pcns.columns and name_col in pcns.columns:
+            names = pcns.loc[pcns[code_col].astype(str) == str(code), name_col]
+            if len(names) and str(names.iloc[0]) != str(code):
+                return f"{short_icb(names.iloc[0])} ({code})"
+    return str(code)
+
+
 def _describe(name: str, frame: pd.DataFrame, labels: pd.DataFrame,
               inputs: ModelInputs) -> list[str]:
     """The shortfalls of one rule family in words (each amount rounded up)."""
@@ -393,7 +405,8 @@ def _describe(name: str, frame: pd.DataFrame, labels: pd.DataFrame,
                 for year, short in zip(labels["year"], frame["short"], strict=True)]
     if name == "workforce_limit":
         return [f"The rules need {amount_up(short, 0.1):,.1f} more WTE of "
-                f"{str(inputs.staff_groups.at[group, 'name']).lower()} in {scope} in {year} "
+                f"{str(inputs.staff_groups.at[group, 'name']).lower()} in {_scope_name(inputs, scope)} "
+                f"in {year} "
                 "than are available."
                 for group, scope, year, short in zip(labels["staff_group"], labels["scope"],
                                                      labels["year"], frame["short"], strict=True)]

@@ -223,7 +223,7 @@ def test_a_wte_shortfall_is_rounded_up_so_adding_it_is_enough():
                         limited_groups=("nurse",))
     _, allocation = allocate_hard(inputs)
     assert allocation.status == "infeasible"
-    assert "The rules need 1.6 more WTE of nurses in X in 2026/27 than are available." \
+    assert "The rules need 1.6 more WTE of nurses in X ICB (X) in 2026/27 than are available." \
         in allocation.explanation.lines
     for extra, status in ((1.6, "optimal"), (1.5, "infeasible")):
         more = inputs.with_policy(available_wte={"nurse": {"X": 20.0 + extra}})
