@@ -13,7 +13,18 @@ from pathlib import Path
 import streamlit as st
 
 from optimiser.errors import InputError
-from optimiser.ui import auth, charts, controls, files, scenarios, state, sure, views
+from optimiser.ui import (
+    address,
+    auth,
+    charts,
+    controls,
+    files,
+    history,
+    scenarios,
+    state,
+    sure,
+    views,
+)
 
 APP_DIR = Path(__file__).resolve().parent
 TABS = ("Allocation by PCN", "Equity at a glance", "PCN x priority", "Map", "Frontier",
@@ -29,11 +40,14 @@ def main() -> None:
         auth.account(user)
     try:
         app = state.start(APP_DIR)
+        address.restore(app)  # a refresh or a shared link: the settings in the page address
         base = state.base_model(app)
     except InputError as err:
         views.cannot_start(err)
         return
     state.settle(base)  # a relaxation asked for, before the widgets show the settings
+    history.observe()  # the settings of this run, for undo and redo
+    address.write(app)
     controls.prepare(app, base)
     views.title(app, base)
     views.flashes()
@@ -42,7 +56,8 @@ def main() -> None:
     views.heading(app, result.allocation if result.optimal else result.previous, view)
     allocation = views.status(result, base)
     if allocation is not None:
-        views.headline(result, allocation, view)
+        stale = views.not_current(app, result, allocation)
+        views.headline(result, allocation, view, stale=stale)
     show_tabs(app, result, allocation, view)
     views.solve_note(result)
 

@@ -20,7 +20,7 @@ from ..inputs import ModelInputs
 from ..policy import CONSTRAINTS, Lock, RingFence
 from ..results import money
 from ..schemas import ACTIVITY_OUTCOMES, OUTCOME_LABELS, staff_short
-from . import state
+from . import history, state
 from .glossary import short_priority, term
 
 ALL_YEARS = "All five years"
@@ -290,6 +290,7 @@ def sidebar(app: state.App, base: ModelInputs) -> View:
     """Draw every control; return what to show."""
     with st.sidebar:
         st.header("Settings")
+        history.buttons()
         view = area_and_year(app, base)
         outcome_weights(base)
         equity_rules(base)

@@ -36,6 +36,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from ..changes import settings_changed
 from ..errors import InputError, Problem, Problems
 from ..explain import FAMILY_WORDS
 from ..inputs import ModelInputs, load_model, read_tables
@@ -50,6 +51,8 @@ AREA_FIELDS = ("budget_gbp", "gbp_per_head", "available_wte", "locks")  # tied t
 TIME_LIMIT_VARIABLE = "OPTIMISER_TIME_LIMIT"
 TIME_LIMIT_SECONDS = 20.0  # an interactive solve; an action estimated longer gets 2.5 x that
 RELAXING = "relax"  # the key of a solve job that is relaxing the rules
+PLANS_KEPT = 8  # plans kept per session by their settings, so undo and redo need no solve
+PLANS_KEPT_UP_TO_COLUMNS = 300_000  # larger models keep none (memory)
 
 
 @dataclass(frozen=True)
@@ -231,6 +234,14 @@ def _known(inputs: ModelInputs) -> Result | None:
     last: Result | None = ss.get("result")
     if last is not None and last.inputs is not None and last.inputs.digest == inputs.digest:
         return last
+    kept: Result | None = ss.get("plans", {}).get(inputs.digest)
+    if kept is not None:  # solved earlier in this session (undo, redo, a setting put back)
+        ss["solves"] += 1
+        result = dataclasses.replace(kept, previous=_last_plan(last), how="reused",
+                                     seconds=0.0, solve_number=ss["solves"])
+        ss["result"] = result
+        ss["plan_settings"] = (list(ss["icbs"]), dict(ss["changes"]))
+        return result
     failed = ss.get("solve_failed")
     if failed is not None and failed[0] == inputs.digest:
         return Result(None, None, previous=_last_plan(last), error=failed[1],
@@ -281,7 +292,20 @@ def install(outcome: tasks.Outcome, limit: float) -> Result:
                     how=outcome.how, seconds=outcome.seconds, solve_number=ss["solves"],
                     explain_later=outcome.explain_later, time_limit=limit)
     ss["result"] = result
+    keep_plan(result)
     return result
+
+
+def keep_plan(result: Result) -> None:
+    """Keep a finished plan by its settings' digest (the last PLANS_KEPT), for undo and redo."""
+    plans: dict = st.session_state.setdefault("plans", {})
+    if result.allocation is None or result.allocation.status not in ("optimal", "infeasible") \
+            or jobs.columns(result.inputs) > PLANS_KEPT_UP_TO_COLUMNS:
+        return
+    plans.pop(result.inputs.digest, None)
+    plans[result.inputs.digest] = dataclasses.replace(result, previous=None)
+    while len(plans) > PLANS_KEPT:
+        plans.pop(next(iter(plans)))
 
 
 def _back_to_the_plan(job: Job) -> None:
@@ -338,17 +362,19 @@ def _start_explain(result: Result) -> None:
 
 def relax(explanation) -> None:
     """on_click of Relax: ask for the smallest relaxation (solved before the widgets are drawn,
-    so they show the relaxed values)."""
-    st.session_state["relax_request"] = explanation
+    so they show the relaxed values). `explanation` None: the plan bent its rules; the
+    relaxation that meets them all hard is found in the job."""
+    st.session_state["relax_request"] = (explanation,)
 
 
 def settle(base: ModelInputs) -> None:
     """Before any widget is drawn: start a relaxation asked for, so that a short one's changes
     reach the widgets in this run."""
     ss = st.session_state
-    explanation = ss.pop("relax_request", None)
-    if explanation is None:
+    request = ss.pop("relax_request", None)
+    if request is None:
         return
+    explanation = request[0]
     cols = jobs.columns(base)
     seconds = jobs.solve_seconds(cols, warm=True) + jobs.explain_seconds(cols)
     limit = time_limit(seconds)
@@ -357,14 +383,13 @@ def settle(base: ModelInputs) -> None:
 
     def done(job: Job) -> None:
         relaxed: tasks.Relaxed = job.result
+        before = base.with_policy(**changes) if changes else base
         set_changes(relaxed.changes)
         install(relaxed.outcome, limit)
         ss["plan_settings"] = (icbs, relaxed.changes)
-        words = ", ".join(FAMILY_WORDS.get(r, r) for r in relaxed.rules)
-        if relaxed.feasible:
-            flash("success", f"Relaxed {words} by the smallest amount that works.")
-        else:
-            flash("warning", f"Relaxed {words}, but the settings still cannot all be met.")
+        ss["relaxed"] = {"digest": relaxed.outcome.inputs.digest, "met": relaxed.feasible,
+                         "lines": settings_changed(before, relaxed.outcome.inputs),
+                         "rules": [FAMILY_WORDS.get(r, r) for r in relaxed.rules]}
 
     background.start("solve", "Relaxing the rules", seconds,
                      lambda job: tasks.relax(job, engine, base, changes, explanation, limit),

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..explain import explain_infeasible
+from ..formulation import formulate
 from ..inputs import ModelInputs
 from ..ordered import OrderedSolver
 from ..results import Allocation
@@ -121,19 +122,41 @@ class Relaxed:
 
     @property
     def feasible(self) -> bool:
-        return self.outcome.allocation.status == "optimal"
+        """A plan that meets every rule (none bent)."""
+        allocation = self.outcome.allocation
+        return allocation.status == "optimal" and bool(getattr(allocation, "rules_met", True))
+
+
+def hard_explanation(job: Job, inputs: ModelInputs, limit: float):
+    """The smallest change that meets every rule of `inputs` hard (for a plan whose rules bent:
+    a shortfall the budget or a hard workforce limit causes is relaxed like "no plan")."""
+    hard = inputs.with_policy(rules_bend=False)
+    estimate = jobs.explain_seconds(jobs.columns(hard))
+    job.now("Finding the smallest change that meets every rule", estimate)
+    explanation = explain_infeasible(hard, formulate(hard), options(max(limit, 2.5 * estimate)),
+                                     check=False)
+    job.check()
+    return explanation
 
 
 def relax(job: Job, engine: Engine, base: ModelInputs, changes: dict, explanation,
           limit: float) -> Relaxed:
-    """Apply the smallest relaxation the engine found; if that is not yet enough (it relaxes
-    several rules at once by estimates), explain and relax again, up to RELAX_ROUNDS rounds."""
+    """Apply the smallest relaxation the engine found (`explanation`; None: a plan that met its
+    rules only by bending them, explained here with every rule hard); if that is not yet
+    enough (it relaxes several rules at once by estimates), explain and relax again, up to
+    RELAX_ROUNDS rounds."""
+    if explanation is None:
+        explanation = hard_explanation(job, base.with_policy(**changes), limit)
     changes = {**changes, **explanation.changes}
     rules = list(explanation.relaxed_rules)
     for _ in range(RELAX_ROUNDS):
         outcome = solve(job, engine, base.with_policy(**changes), limit)
-        more = outcome.allocation.explanation
-        if outcome.allocation.status == "optimal" or more is None or not more.changes:
+        relaxed = Relaxed(changes, rules, outcome)
+        if relaxed.feasible:
+            break
+        more = (hard_explanation(job, outcome.inputs, limit)
+                if outcome.allocation.status == "optimal" else outcome.allocation.explanation)
+        if more is None or not more.changes:
             break
         changes = {**changes, **more.changes}
         rules += [r for r in more.relaxed_rules if r not in rules]

@@ -15,7 +15,7 @@ import streamlit as st
 from .. import board, formats
 from ..explain import FAMILY_WORDS
 from ..results import Allocation
-from . import background, present, state
+from . import background, history, present, state
 from .controls import View
 from .glossary import GLOSSARY, term
 from .safe import md
@@ -34,6 +34,10 @@ CSS = """
 [data-testid="stMetricLabel"] { height: auto; align-items: flex-start; }
 [class*="st-key-tile_"] [data-testid="stMetricLabel"] { min-height: 3.4rem; }
 .block-container { padding-top: 2.5rem; }
+/* a plan that is not the current settings' plan: greyed, so it cannot be taken for it */
+.st-key-stale_plan [data-testid="stMetric"] { opacity: 0.45; filter: grayscale(1);
+  background: repeating-linear-gradient(135deg, #f0f0f0 0 8px, #fafafa 8px 16px); }
+.st-key-stale_banner [data-testid="stAlert"] { border-left: 6px solid #8a6d00; }
 h1 { color: #005EB8; }
 .stTabs [data-baseweb="tab"] p { font-size: 1.1rem; }
 @media print {
@@ -186,6 +190,7 @@ def status(result: state.Result, base) -> Allocation | None:
             st.caption("Showing the last plan that worked.")
         return result.previous
     allocation = result.allocation
+    relaxed(allocation)
     if allocation.status == "optimal":
         if not allocation.rules_met:  # the rules bent in the model's order: say where
             with st.container(key="shortfalls"):
@@ -193,6 +198,11 @@ def status(result: state.Result, base) -> Allocation | None:
                 st.warning("**The rules cannot all be met: this is the best plan when they "
                            "bend in the model's order.** It falls short here (amounts rounded "
                            f"up):\n\n{lines}")
+                st.button("Relax by the smallest amount that meets every rule", key="relax",
+                          on_click=state.relax, args=(None,),
+                          help="Finds the least change to the budget, the workforce or the "
+                               "rules' levels that gives a plan meeting every rule, says it "
+                               "number by number, and applies it. Undo puts it back.")
         return allocation
     explanation = allocation.explanation
     with st.container(key="infeasible"):
@@ -210,6 +220,41 @@ def status(result: state.Result, base) -> Allocation | None:
     if result.previous is not None:
         st.caption("Showing the last plan that worked.")
     return result.previous
+
+
+def relaxed(allocation) -> None:
+    """What the last relaxation changed, number by number, with one click to undo it (shown
+    while its plan is on screen)."""
+    done = st.session_state.get("relaxed")
+    if not done or allocation is None or done["digest"] != allocation.inputs.digest:
+        return
+    with st.container(key="relaxed"):
+        lines = "; ".join(done["lines"]) or "no setting needed to change"
+        head = ("Relaxed by the smallest amount that works" if done["met"] else
+                "Relaxed, but the settings still cannot all be met")
+        st.success(f"**{head}:** {md(lines)}.")
+        st.button("Undo the relaxation", key="undo_relax", on_click=history.undo,
+                  help="Back to the settings before the relaxation (the Undo button in the "
+                       "sidebar does the same).")
+
+
+def not_current(app: state.App, result: state.Result, allocation: Allocation) -> bool:
+    """Is the plan on screen not the current settings' plan (kept while a new one is solved,
+    or because the new settings have none)? Then say so, and which settings it belongs to."""
+    if result.optimal and allocation is result.allocation:
+        return False
+    lines = present.changed(app, allocation)
+    settings = "; ".join(lines) if lines else "the model file's own settings"
+    if result.pending is not None:
+        why = "A plan for the current settings is being solved."
+    elif result.error is not None:
+        why = "The current settings cannot be used (see above)."
+    else:
+        why = "The current settings have no plan (see above)."
+    with st.container(key="stale_banner"):
+        st.warning(f"**Not the plan for the current settings.** {why} The greyed figures "
+                   f"below are the last plan, for: {md(settings)}.")
+    return True
 
 
 def solve_note(result: state.Result) -> None:
@@ -250,12 +295,19 @@ TILE_HELP = {
 }
 
 
-def headline(result: state.Result, allocation: Allocation, view: View) -> None:
-    """Six tiles: two rows of three, or one row of six short ones when presenting."""
+def headline(result: state.Result, allocation: Allocation, view: View,
+             stale: bool = False) -> None:
+    """Six tiles: two rows of three, or one row of six short ones when presenting; greyed
+    (in the keyed container `stale_plan`) when the plan is not the current settings'."""
+    with st.container(key="stale_plan" if stale else "current_plan"):
+        _headline(result, allocation, view, stale)
+
+
+def _headline(result: state.Result, allocation: Allocation, view: View, stale: bool) -> None:
     years = allocation.inputs.years
     now = tile_values(allocation, view.year)
     before = None
-    if result.previous is not None and result.previous is not allocation:
+    if not stale and result.previous is not None and result.previous is not allocation:
         before = tile_values(result.previous, view.year)
     tiles = board.tiles(now, years, view.year)
     presenting = present.presenting()

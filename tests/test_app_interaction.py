@@ -1,0 +1,118 @@
+"""The app never puzzles: undo and redo, settings in the page address, relaxations said number
+by number, a plan that is not current greyed with its settings named (AppTest, headless)."""
+
+from __future__ import annotations
+
+import base64
+import zlib
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from optimiser.ui import address
+
+from .test_app import ROOT, TIMEOUT, open_section, run, texts, tile
+
+
+def fresh(tmp_path, monkeypatch, **params) -> AppTest:
+    """A new session opened on a page address with these parameters."""
+    monkeypatch.setenv("OPTIMISER_STORE_URL", f"sqlite:///{tmp_path / 'scenarios.db'}")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    for name, value in params.items():
+        at.query_params[name] = value
+    return run(at)
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch) -> AppTest:
+    return fresh(tmp_path, monkeypatch)
+
+
+# ---- undo and redo -------------------------------------------------------------------------
+
+
+def test_undo_and_redo_restore_settings_and_their_plan_without_solving(app):
+    assert app.button(key="undo").disabled and app.button(key="redo").disabled
+    first = tile(app, "Weighted outcome")
+    run(app.slider(key="qaly_gbp").set_value(30_000))
+    second = tile(app, "Weighted outcome")
+    run(app.slider(key="qaly_gbp").set_value(40_000))
+    third = tile(app, "Weighted outcome")
+    assert len({first, second, third}) == 3
+    run(app.button(key="undo").click())
+    assert app.session_state["changes"] == {"qaly_gbp": 30_000.0}
+    assert app.slider(key="qaly_gbp").value == 30_000  # the widget shows it too
+    assert tile(app, "Weighted outcome") == second
+    assert "reused" in texts(app, "caption")  # the plan kept, not solved again
+    run(app.button(key="undo").click())
+    assert app.session_state["changes"] == {} and tile(app, "Weighted outcome") == first
+    assert app.button(key="undo").disabled
+    run(app.button(key="redo").click())
+    run(app.button(key="redo").click())
+    assert app.slider(key="qaly_gbp").value == 40_000
+    assert tile(app, "Weighted outcome") == third
+    assert app.button(key="redo").disabled
+    # a new change after an undo drops what redo would have gone back to
+    run(app.button(key="undo").click())
+    run(app.slider(key="need_gradient").set_value(0.6))
+    assert app.button(key="redo").disabled and not app.button(key="undo").disabled
+
+
+# ---- the page address ----------------------------------------------------------------------
+
+
+def test_the_page_address_follows_the_settings_and_a_new_session_restores_them(
+        app, tmp_path, monkeypatch):
+    assert "s" not in app.query_params  # the base model: no parameter
+    run(app.slider(key="need_gradient").set_value(0.7))
+    open_section(app, "budget")
+    run(app.number_input(key="budget_1").set_value(30.0))
+    token = app.query_params["s"]
+    token = token[0] if isinstance(token, list) else token
+    assert len(token) < 400  # compact
+    outcome = tile(app, "Weighted outcome")
+    again = fresh(tmp_path, monkeypatch, s=token)  # a refresh, or the link shared
+    assert again.slider(key="need_gradient").value == 0.7
+    assert again.session_state["changes"]["need_gradient"] == 0.7
+    assert tile(again, "Weighted outcome") == outcome
+    assert "settings in the page address" in texts(again, "info")
+    run(app.button(key="reset").click())
+    assert "s" not in app.query_params
+
+
+def test_presenter_mode_and_settings_share_the_address(tmp_path, monkeypatch):
+    token = address.encode(["QJ2", "QJM", "QT1"], {"need_gradient": 0.7}, ["QJ2", "QJM", "QT1"])
+    at = fresh(tmp_path, monkeypatch, present="1", s=token)
+    assert at.toggle(key="present").value
+    assert at.session_state["changes"] == {"need_gradient": 0.7}
+
+
+@pytest.mark.parametrize("token, words", [
+    ("not-base64-at-all!!", "cannot be read"),
+    (base64.urlsafe_b64encode(zlib.compress(b'{"v":1,"c":{"need_gradient":7}}')).decode(),
+     "cannot be used"),
+    (base64.urlsafe_b64encode(zlib.compress(b'{"v":1,"i":["XXX"]}')).decode(), "XXX"),
+    (base64.urlsafe_b64encode(zlib.compress(b'{"v":1,"c":{"warp_drive":1}}')).decode(),
+     "warp_drive"),
+    (base64.urlsafe_b64encode(zlib.compress(b'{"v":9}')).decode(), "another version"),
+    (base64.urlsafe_b64encode(zlib.compress(b"0" * 1_000_000)).decode(), "more than"),
+    ("A" * 9_000, "characters long"),
+])
+def test_a_hostile_or_stale_address_is_refused_in_words(tmp_path, monkeypatch, token, words):
+    at = fresh(tmp_path, monkeypatch, s=token)
+    warning = texts(at, "warning")
+    assert "could not be used" in warning and words in warning
+    assert at.session_state["changes"] == {}  # the model file's settings
+    assert tile(at, "Weighted outcome").startswith("£")
+    assert "s" not in at.query_params
+
+
+def test_address_round_trip_without_streamlit():
+    from optimiser.policy import Lock, RingFence
+
+    changes = {"need_gradient": 0.65, "budget_gbp": (1e6, 2e6), "gbp_per_head": None,
+               "locks": (Lock("U1", "r1", 5000.0),),
+               "ring_fences": (RingFence(priority="r1", min_share=0.1),)}
+    token = address.encode(["B", "A"], changes, ["A"])
+    assert address.decode(token) == (["A", "B"], changes)
+    assert address.encode(["A"], {}, ["A"]) is None
