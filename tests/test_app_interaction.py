@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from optimiser.ui import address
 
-from .test_app import ROOT, TIMEOUT, open_section, run, texts, tile
+from .test_app import ROOT, TIMEOUT, open_section, run, shown, texts, tile
 
 
 def fresh(tmp_path, monkeypatch, **params) -> AppTest:
@@ -116,3 +116,66 @@ def test_address_round_trip_without_streamlit():
     token = address.encode(["B", "A"], changes, ["A"])
     assert address.decode(token) == (["A", "B"], changes)
     assert address.encode(["A"], {}, ["A"]) is None
+
+
+# ---- relax, said number by number, undone in one click ------------------------------------
+
+
+def test_relax_with_every_rule_hard_says_what_it_changed_and_undoes_in_one_click(app):
+    app.session_state["changes"] = {"rules_bend": False}
+    open_section(app, "budget")
+    run(app.number_input(key="budget_0").set_value(1.0))
+    assert "infeasible" in texts(app, "caption")
+    run(app.button(key="relax").click())
+    said = shown(app, "success")
+    assert "Relaxed by the smallest amount that works" in said
+    assert "2026/27 budget £1.0m → £" in said  # number by number (optimiser/changes.py)
+    assert app.number_input(key="budget_0").value > 1.0
+    run(app.button(key="undo_relax").click())
+    assert app.number_input(key="budget_0").value == 1.0
+    assert app.session_state["changes"]["budget_gbp"][0] == 1e6
+
+
+def test_relax_is_offered_for_a_workforce_shortfall(app):
+    open_section(app, "workforce")
+    run(app.number_input(key="wte_care_coordinator").set_value(0.0))
+    assert "The rules cannot all be met" in texts(app, "warning")
+    run(app.button(key="relax").click())
+    said = shown(app, "success")
+    assert "Relaxed by the smallest amount that works" in said and "→" in said
+    assert "The rules cannot all be met" not in texts(app, "warning")
+    run(app.button(key="undo").click())
+    assert app.number_input(key="wte_care_coordinator").value == 0.0
+    assert "The rules cannot all be met" in texts(app, "warning")
+
+
+# ---- a plan that is not current ------------------------------------------------------------
+
+
+def test_a_plan_that_is_not_current_is_greyed_and_names_its_settings(app):
+    run(app.slider(key="need_gradient").set_value(0.7))
+    app.session_state["changes"] = {**app.session_state["changes"], "rules_bend": False}
+    run(app.slider(key="universal_floor").set_value(60))  # no plan with every rule hard
+    banner = shown(app, "warning")
+    assert "Not the plan for the current settings" in banner
+    assert "Need-gradient dial 0.50 → 0.70" in banner  # the settings the greyed plan is for
+    assert "stale_plan" in block_keys(app) and "current_plan" not in block_keys(app)
+    assert all(b.proto.delta == "" for b in app.metric)  # no change shown on a greyed tile
+    css = "\n".join(h.proto.body for h in app.get("html"))
+    assert ".st-key-stale_plan [data-testid=\"stMetric\"] { opacity: 0.45" in css
+    run(app.button(key="undo").click())  # back to settings with a plan: current again
+    assert "Not the plan for the current settings" not in texts(app, "warning")
+    assert "current_plan" in block_keys(app) and "stale_plan" not in block_keys(app)
+
+
+def block_keys(at: AppTest) -> set[str]:
+    """The keys of the page's keyed containers."""
+    out, todo = set(), [at.main]
+    while todo:
+        node = todo.pop()
+        for child in getattr(node, "children", {}).values():
+            todo.append(child)
+            key = getattr(getattr(child, "proto", None), "id", "")
+            if isinstance(key, str) and "-" in key:
+                out.add(key.rsplit("-", 1)[-1])
+    return out
