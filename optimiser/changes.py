@@ -95,25 +95,33 @@ def _budget(base: ModelInputs, inputs: ModelInputs) -> list[str]:
 
 
 def _workforce(base: ModelInputs, inputs: ModelInputs) -> list[str]:
-    """Each staff group's WTE available in the first year, where it changed."""
-    year = inputs.years[0]
+    """Each staff group's WTE available in the first year it changed (the first year of the
+    model, as the sidebar shows it, when that changed), and how many later years changed too."""
 
-    def first_year(i: ModelInputs):
+    def by_year(i: ModelInputs):
         wte_table = i.workforce_wte
         if not len(wte_table):
             return {}
-        return wte_table.groupby(level="staff_group")[year].sum().to_dict()
+        return {g: row for g, row in wte_table.groupby(level="staff_group").sum().iterrows()}
 
-    a, b = first_year(base), first_year(inputs)
+    a, b = by_year(base), by_year(inputs)
     lines = []
     for group in dict.fromkeys([*a, *b]):
         x, y = a.get(group), b.get(group)
-        if x is not None and y is not None and abs(x - y) < 0.05:
+        name = staff_short(group).capitalize()
+        if x is None or y is None:
+            year = inputs.years[0]
+            said = (f"{wte(x[year])} WTE" if x is not None else "not limited",
+                    f"{wte(y[year])} WTE" if y is not None else "not limited")
+            lines.append(f"{name} available in {year}: {said[0]} {ARROW} {said[1]}")
             continue
-        said = (f"{wte(x)} WTE" if x is not None else "not limited",
-                f"{wte(y)} WTE" if y is not None else "not limited")
-        lines.append(f"{staff_short(group).capitalize()} available in {year}: {said[0]} "
-                     f"{ARROW} {said[1]}")
+        moved = [t for t in inputs.years if t in x and t in y and abs(x[t] - y[t]) >= 0.05]
+        if not moved:
+            continue
+        year = moved[0]
+        more = len(moved) - 1
+        lines.append(f"{name} available in {year}: {wte(x[year])} WTE {ARROW} {wte(y[year])} WTE"
+                     + (f" (and {more} later year{'s' if more > 1 else ''})" if more else ""))
     return lines
 
 

@@ -179,3 +179,17 @@ def block_keys(at: AppTest) -> set[str]:
             if isinstance(key, str) and "-" in key:
                 out.add(key.rsplit("-", 1)[-1])
     return out
+
+
+def test_a_workforce_change_in_later_years_only_is_said():
+    from optimiser import load_model
+    from optimiser.changes import settings_changed
+
+    base = load_model(ROOT / "models" / "dln_base.toml")
+    wte = base.workforce_wte.loc["care_coordinator"]
+    more = {"care_coordinator": {scope: [row[0], *(v + 1.0 for v in row[1:])]
+                                 for scope, row in zip(wte.index, wte.to_numpy(), strict=True)}}
+    was = wte["2027/28"].sum()
+    lines = settings_changed(base, base.with_policy(available_wte=more))
+    assert lines == [f"Care coordinators available in 2027/28: {was:,.1f} WTE → "
+                     f"{was + len(wte):,.1f} WTE (and 3 later years)"]
