@@ -24,6 +24,7 @@ from optimiser.ui import (
     state,
     sure,
     views,
+    why,
 )
 
 APP_DIR = Path(__file__).resolve().parent
@@ -58,6 +59,8 @@ def main() -> None:
     if allocation is not None:
         stale = views.not_current(app, result, allocation)
         views.headline(result, allocation, view, stale=stale)
+        if not stale:
+            why.panel(app, result, allocation, base, view)
     show_tabs(app, result, allocation, view)
     views.solve_note(result)
 

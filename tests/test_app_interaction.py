@@ -193,3 +193,39 @@ def test_a_workforce_change_in_later_years_only_is_said():
     lines = settings_changed(base, base.with_policy(available_wte=more))
     assert lines == [f"Care coordinators available in 2027/28: {was:,.1f} WTE → "
                      f"{was + len(wte):,.1f} WTE (and 3 later years)"]
+
+
+# ---- what changed and why ------------------------------------------------------------------
+
+
+def test_what_changed_and_why_against_the_previous_plan_and_the_base(app):
+    app.session_state["why"] = True
+    run(app)
+    run(app.radio(key="why_against").set_value("Against the previous plan"))
+    assert "No previous plan" in texts(app, "caption")
+    run(app.slider(key="need_gradient").set_value(0.9))
+    words = shown(app, "markdown")
+    assert "Settings changed: Need-gradient dial 0.50 → 0.90" in words
+    assert "Largest moves of money by PCN (a year on average)" in words
+    run(app.slider(key="qaly_gbp").set_value(30_000))
+    assert "cannot be compared" in shown(app, "warning")
+    assert "the value of a QALY" in shown(app, "warning")
+    run(app.radio(key="why_against").set_value("Against the base model"))
+    words = shown(app, "markdown")  # the base plan was kept from the session's first solve
+    assert ("Settings changed: Value of a QALY £20,000 → £30,000; Need-gradient dial 0.50 → "
+            "0.90.") in words
+    assert "cannot be compared" in shown(app, "warning")
+
+
+def test_the_base_plan_is_solved_on_request_when_the_session_has_none(tmp_path, monkeypatch):
+    token = address.encode(["QJ2", "QJM", "QT1"], {"need_gradient": 0.9}, ["QJ2", "QJM", "QT1"])
+    at = fresh(tmp_path, monkeypatch, s=token)
+    at.session_state["why"] = True
+    run(at)
+    assert "not solved in this session yet" in texts(at, "caption")
+    at = run(at.button(key="why_base").click())
+    entry = at.session_state["jobs"].get("compare") if "jobs" in at.session_state else None
+    if entry is not None:
+        assert entry.job.wait(TIMEOUT)
+        at = run(at)
+    assert "Settings changed: Need-gradient dial 0.50 → 0.90." in shown(at, "markdown")
