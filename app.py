@@ -20,6 +20,7 @@ from optimiser.ui import (
     controls,
     files,
     history,
+    inverse,
     scenarios,
     state,
     sure,
@@ -29,7 +30,7 @@ from optimiser.ui import (
 
 APP_DIR = Path(__file__).resolve().parent
 TABS = ("Allocation by PCN", "Equity at a glance", "PCN x priority", "Map", "Frontier",
-        "How sure?", "Shadow prices", "Scenarios", "Data and downloads")
+        "How sure?", "Shadow prices", "What would it take?", "Scenarios", "Data and downloads")
 
 
 def main() -> None:
@@ -61,11 +62,12 @@ def main() -> None:
         views.headline(result, allocation, view, stale=stale)
         if not stale:
             why.panel(app, result, allocation, base, view)
-    show_tabs(app, result, allocation, view)
+    show_tabs(app, result, allocation, view, base)
     views.solve_note(result)
 
 
-def show_tabs(app: state.App, result: state.Result, allocation, view: controls.View) -> None:
+def show_tabs(app: state.App, result: state.Result, allocation, view: controls.View,
+              base) -> None:
     """Only the open tab is drawn, so a rerun pays for one view."""
     draw = {
         "Allocation by PCN": lambda: views.pcn_table(allocation, view),
@@ -75,6 +77,7 @@ def show_tabs(app: state.App, result: state.Result, allocation, view: controls.V
         "Frontier": lambda: charts.frontier(result, allocation),
         "How sure?": lambda: sure.sure_tab(allocation),
         "Shadow prices": lambda: views.shadow_prices(allocation),
+        "What would it take?": lambda: inverse.tab(base),
         "Scenarios": lambda: scenarios.scenarios_tab(app, allocation),
         "Data and downloads": lambda: files.files_tab(app, allocation),
     }

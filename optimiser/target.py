@@ -221,25 +221,43 @@ def _what(resource: str) -> str:
     return "budget" if resource == "budget" else f"WTE of {staff_short(resource[4:])}"
 
 
+def resource_changes(inputs: ModelInputs, resource: str, amounts: pd.DataFrame) -> dict:
+    """The policy changes that set the resource to `amounts["answer"]` (by year; a staff
+    group's by year and scope)."""
+    answer = amounts["answer"].to_numpy(dtype=float)
+    if resource == "budget":
+        return {"budget_gbp": tuple(float(v) for v in answer), "gbp_per_head": None}
+    group = resource[4:]
+    available = {g: dict(v) for g, v in (inputs.policy.available_wte or {}).items()}
+    by_scope: dict = {}
+    for year, scope, value in zip(amounts["year"], amounts["scope"], answer, strict=True):
+        by_scope.setdefault(scope, {})[year] = float(value)
+    available[group] = {scope: [per_year[y] for y in inputs.years]
+                        for scope, per_year in by_scope.items()}
+    return {"available_wte": available}
+
+
+def answer_changes(inputs: ModelInputs, target: Target) -> dict:
+    """The policy changes that make the answer the model's settings: each aim's rule at its
+    level (switched on) and the resource at its least. Whether rules bend is left as it was:
+    at the answer every rule can be met, so the plan is the same either way."""
+    aimed = with_aims(inputs, target.aims)
+    changes: dict = {"constraints": dict(aimed.policy.constraints)}
+    if aimed.policy.activity_targets != inputs.policy.activity_targets:
+        changes["activity_targets"] = aimed.policy.activity_targets
+    for aim in target.aims:
+        if aim.name not in OUTCOMES:
+            changes[aim.name] = aim.level
+    return {**changes, **resource_changes(inputs, target.resource, target.amounts)}
+
+
 def _forward(inputs: ModelInputs, resource: str, amounts: pd.DataFrame,
              options: SolveOptions) -> Allocation:
     """The model (aims in, every rule hard) solved at the answer."""
     from .api import allocate
 
-    answer = amounts["answer"].to_numpy(dtype=float)
-    if resource == "budget":
-        changed = inputs.with_policy(budget_gbp=tuple(float(v) for v in answer),
-                                     gbp_per_head=None)
-    else:
-        group = resource[4:]
-        available = {g: dict(v) for g, v in (inputs.policy.available_wte or {}).items()}
-        by_scope: dict = {}
-        for year, scope, value in zip(amounts["year"], amounts["scope"], answer, strict=True):
-            by_scope.setdefault(scope, {})[year] = float(value)
-        available[group] = {scope: [per_year[y] for y in inputs.years]
-                            for scope, per_year in by_scope.items()}
-        changed = inputs.with_policy(available_wte=available)
-    _, allocation = allocate(changed, options)
+    _, allocation = allocate(inputs.with_policy(**resource_changes(inputs, resource, amounts)),
+                             options)
     return allocation
 
 

@@ -228,6 +228,12 @@ def _minimal(changes: dict, base: ModelInputs) -> dict:
     return out
 
 
+def minimal(changes: dict, base: ModelInputs) -> dict:
+    """Changes with those equal to the base policy dropped (for changes made outside the
+    sidebar: an answer applied, a relaxation)."""
+    return _minimal(changes, base)
+
+
 def _icbs_changed() -> None:
     ss = st.session_state
     if ss.get("sync"):  # a stale value from the browser (see _fold): keep the replaced ICBs

@@ -1,7 +1,8 @@
 """What the app's long actions do, run in a job's worker thread (jobs.py): the plan for the
 current settings, a relaxation, an infeasibility explanation asked for, the frontier, the
-uncertainty analysis and a comparison. Each is the engine's public API, in steps, so that the
-job can report each step, stop between them and interrupt HiGHS within one. No Streamlit.
+uncertainty analysis, a comparison and an inverse question. Each is the engine's public API,
+in steps, so that the job can report each step, stop between them and interrupt HiGHS within
+one. No Streamlit.
 
 The session's warm Solver lives in an `Engine` and is used by one thread at a time (its
 lock): two page runs of one session can be alive at once, and the job of the earlier may
@@ -161,6 +162,20 @@ def relax(job: Job, engine: Engine, base: ModelInputs, changes: dict, explanatio
         changes = {**changes, **more.changes}
         rules += [r for r in more.relaxed_rules if r not in rules]
     return Relaxed(changes, rules, outcome)
+
+
+def least(job: Job, inputs: ModelInputs, resource: str, aims: tuple, per_year: bool,
+          limit: float):
+    """The inverse question (optimiser/target.py): the least budget or WTE meeting `aims`, its
+    marginal cost in words and the plan at the answer. One LP and one forward solve, neither
+    interruptible: a cancel takes effect when they end (the answer is then dropped)."""
+    from ..target import least_resource
+
+    job.now("Finding the least amount that meets the aim (one LP)",
+            3 * jobs.solve_seconds(jobs.columns(inputs)))
+    target = least_resource(inputs, resource, aims, per_year=per_year, options=options(limit))
+    job.check()
+    return target
 
 
 def frontier_table(job: Job, inputs: ModelInputs, points: int, limit: float) -> pd.DataFrame:
