@@ -52,9 +52,11 @@ def running(kind: str) -> Job | None:
 
 def start(kind: str, label: str, estimate: float, work: Callable[[Job], object],
           on_done: Callable[[Job], None], on_cancel: Callable[[Job], None] | None = None,
-          key: object = None, on_error: Callable[[Job], None] | None = None) -> Job:
+          key: object = None, on_error: Callable[[Job], None] | None = None,
+          wait: bool = True) -> Job:
     """Start `work` in the background (cancelling a job of the same kind); wait for it here if
-    it should take at most INLINE_SECONDS."""
+    it should take at most INLINE_SECONDS (and `wait`: a job the page need not wait for, such
+    as the range shown beside a slider, never holds the page up)."""
     watch_server()
     old = _jobs().get(kind)
     if old is not None:
@@ -62,7 +64,7 @@ def start(kind: str, label: str, estimate: float, work: Callable[[Job], object],
     job = Job(kind, label, estimate, work, key=key)
     _jobs()[kind] = Entry(job, on_done, on_cancel, on_error)
     job.start()
-    if estimate <= INLINE_SECONDS:
+    if wait and estimate <= INLINE_SECONDS:
         with st.spinner(f"{label}: {jobs.say(estimate)}…"):
             _wait_inline(job)
         collect(kind)

@@ -20,7 +20,7 @@ from ..inputs import ModelInputs
 from ..policy import CONSTRAINTS, Lock, RingFence
 from ..results import money
 from ..schemas import ACTIVITY_OUTCOMES, OUTCOME_LABELS, staff_short
-from . import history, state
+from . import history, reach, state
 from .glossary import short_priority, term
 
 ALL_YEARS = "All five years"
@@ -299,7 +299,7 @@ def sidebar(app: state.App, base: ModelInputs) -> View:
         history.buttons()
         view = area_and_year(app, base)
         outcome_weights(base)
-        equity_rules(base)
+        equity_rules(app, base)
         budget_and_fences(base)
         workforce(base)
         priority_weights(base)
@@ -351,7 +351,7 @@ def outcome_weights(base: ModelInputs) -> None:
                                  "the NHS unit cost times the share that releases cash.")
 
 
-def equity_rules(base: ModelInputs) -> None:
+def equity_rules(app: state.App, base: ModelInputs) -> None:
     ss = st.session_state
     with section("Equity rules", "equity", expanded=True) as box:
         if not box.open:
@@ -367,6 +367,7 @@ def equity_rules(base: ModelInputs) -> None:
                   help=term("enhanced uplift") + " " + term("higher-need PCN"))
         st.slider("Need gradient (the equity dial)", 0.0, 1.0, step=0.05, key="need_gradient",
                   on_change=_fold, args=("dial", None, base), help=term("need gradient"))
+        reach.caption(app, base)
         st.caption("Equity weights by IMD quintile", help=term("equity weights") + " "
                    + term("IMD quintile"))
         for k in range(1, 6):

@@ -40,6 +40,7 @@ from ..changes import settings_changed
 from ..errors import InputError, Problem, Problems
 from ..explain import FAMILY_WORDS
 from ..inputs import ModelInputs, load_model, read_tables
+from ..ranges import conflicts
 from ..results import Allocation
 from . import background, jobs, tasks
 from .jobs import Job
@@ -162,9 +163,15 @@ def base_model(app: App) -> ModelInputs:
 
 
 def current_inputs(base: ModelInputs) -> ModelInputs:
-    """The base model with the session's changes (raises InputError if they are invalid)."""
+    """The base model with the session's changes (raises InputError if they are invalid, or
+    contradict themselves: refused before any solve, optimiser/ranges.py)."""
     changes = st.session_state["changes"]
-    return base.with_policy(**changes) if changes else base
+    if not changes:
+        return base
+    problems = conflicts(base, changes)
+    if problems:
+        raise InputError(problems)
+    return base.with_policy(**changes)
 
 
 def scenario_store(app: App) -> ScenarioStore | None:
