@@ -318,13 +318,19 @@ def test_invalid_settings_list_the_problem_and_keep_the_last_plan(app):
 
 
 def tile_rows(at: AppTest) -> list[int]:
-    """How many headline tiles stand in each row of tiles."""
+    """How many headline tiles stand in each row of tiles (rows inside containers too)."""
     rows = []
-    for block in at.main.children.values():
-        columns = [c for c in getattr(block, "children", {}).values() if c.type == "column"]
-        tiles = sum(1 for c in columns if c.get("metric"))
-        if tiles:
-            rows.append(tiles)
+
+    def walk(node) -> None:
+        for block in getattr(node, "children", {}).values():
+            columns = [c for c in getattr(block, "children", {}).values() if c.type == "column"]
+            tiles = sum(1 for c in columns if c.get("metric"))
+            if tiles:
+                rows.append(tiles)
+            elif block.type != "column":
+                walk(block)
+
+    walk(at.main)
     return rows
 
 
@@ -504,7 +510,7 @@ def test_frontier_is_drawn_on_request_with_the_current_choice(app):
     show(app, "Frontier")
     assert "Draw the frontier" in texts(app, "info")
     run(app.slider(key="frontier_points").set_value(10))
-    run(app.button(key="frontier_go").click())
+    app = finish(run(app.button(key="frontier_go").click()), "frontier")  # a loaded machine
     table = app.session_state["frontier"][1]
     assert len(table) == 10 and (table["status"] == "optimal").sum() >= 5
     figure = app.get("plotly_chart")[0]

@@ -71,10 +71,10 @@ def undo() -> None:
 
 
 def buttons() -> None:
-    """The sidebar's Undo and Redo buttons (keys `undo` and `redo`)."""
+    """The sidebar's Undo and Redo buttons (keys `undo` and `redo`). No help tooltip: with one
+    Streamlit draws the button twice (a tooltip copy), and `.st-key-undo button` must be one."""
     left, right = st.columns(2)
     left.button("↶ Undo", key="undo", on_click=go, args=(-1,), disabled=not can_undo(),
-                width="stretch", help="Back to the settings before the last change, and "
-                                      "their plan.")
+                width="stretch")
     right.button("Redo ↷", key="redo", on_click=go, args=(1,), disabled=not can_redo(),
-                 width="stretch", help="Forward again to the settings undone.")
+                 width="stretch")

@@ -17,6 +17,7 @@ from . import background, jobs, state
 from .history import settings_key
 
 CHEAP_UP_TO_COLUMNS = 150_000  # larger models: no range worked out unasked
+BUSY = ("solve", "frontier", "uncertainty", "compare", "inverse")  # jobs that go first
 SOLVES = 14  # about log2(100) + log2(20) feasibility solves, warm
 
 
@@ -70,5 +71,7 @@ def caption(app: state.App, base: ModelInputs) -> None:
         return
     job = background.running("reach")
     if job is None or job.key != key:
+        if any(background.running(kind) for kind in BUSY):
+            return  # it waits for the next run: the plan and the user's own actions first
         _start(inputs, key)
     background.progress("reach")
