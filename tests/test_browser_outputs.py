@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 OUTPUT = b.ROOT / "test-output"
 PROJECTOR = {"width": 1280, "height": 720}
 TABS = ("Allocation by PCN", "Equity at a glance", "PCN x priority", "Map", "Frontier",
-        "How sure?", "Shadow prices", "Scenarios", "Data and downloads")
+        "How sure?", "Shadow prices", "What would it take?", "Scenarios", "Data and downloads")
 # ids a reader must never see (issue 15): codes, column names, Python's None and NaN
 IDS = re.compile(r"\b(pcn_code|icb_code|cyp_obesity|cyp_mental_health|budget_limit|"
                  r"universal_core_offer|need_gradient|spend_gbp|None|nan|NaN)\b|£-")

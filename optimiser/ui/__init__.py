@@ -15,4 +15,9 @@ safe.py      text people typed, escaped before anything renders it as markdown
 jobs.py      long actions in worker threads: estimates, progress, cancelling HiGHS
 tasks.py     what the long actions do (the plan, a relaxation, the frontier...), in steps
 background.py  starting jobs from the page, their progress bar and Cancel button
+history.py   undo and redo: a bounded history of the session's settings
+address.py   the settings in the page address (?s=), checked on read
+reach.py     beside the equity sliders: how far they go with every rule met (optimiser/ranges.py)
+why.py       the "What changed and why" panel (optimiser/movement.py)
+inverse.py   the "What would it take?" tab: the inverse questions (optimiser/target.py)
 """
