@@ -21,6 +21,7 @@ from optimiser.ui import (
     files,
     history,
     inverse,
+    present,
     scenarios,
     state,
     sure,
@@ -60,7 +61,7 @@ def main() -> None:
     if allocation is not None:
         stale = views.not_current(app, result, allocation)
         views.headline(result, allocation, view, stale=stale)
-        if not stale:
+        if not stale and not present.presenting():  # the chart stays above the fold
             why.panel(app, result, allocation, base, view)
     show_tabs(app, result, allocation, view, base)
     views.solve_note(result)

@@ -229,3 +229,21 @@ def test_the_base_plan_is_solved_on_request_when_the_session_has_none(tmp_path, 
         assert entry.job.wait(TIMEOUT)
         at = run(at)
     assert "Settings changed: Need-gradient dial 0.50 → 0.90." in shown(at, "markdown")
+
+
+def test_the_last_plan_is_greyed_while_a_new_one_is_solved_in_the_background(
+        app, monkeypatch):
+    from optimiser.ui import jobs
+
+    monkeypatch.setattr(jobs, "solve_seconds", lambda cols, warm=False: 10.0)  # "long"
+    at = app.slider(key="need_gradient").set_value(0.9).run()  # not settled: still solving
+    assert not at.exception
+    if "solve" in at.session_state["jobs"]:  # (a fast machine may have finished already)
+        banner = shown(at, "warning")
+        assert "Not the plan for the current settings" in banner
+        assert "A plan for the current settings is being solved." in banner
+        assert "the model file's own settings" in banner
+        assert "stale_plan" in block_keys(at)
+    at = run(at)
+    assert "Not the plan for the current settings" not in shown(at, "warning")
+    assert "current_plan" in block_keys(at)
