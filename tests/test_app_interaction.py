@@ -14,13 +14,14 @@ from optimiser.ui import address
 from .test_app import ROOT, TIMEOUT, open_section, run, shown, texts, tile
 
 
-def fresh(tmp_path, monkeypatch, **params) -> AppTest:
-    """A new session opened on a page address with these parameters."""
+def fresh(tmp_path, monkeypatch, settle: bool = True, **params) -> AppTest:
+    """A new session opened on a page address with these parameters (`settle`: and its first
+    plan waited for, should it have gone on in the background on a loaded machine)."""
     monkeypatch.setenv("OPTIMISER_STORE_URL", f"sqlite:///{tmp_path / 'scenarios.db'}")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     for name, value in params.items():
         at.query_params[name] = value
-    return run(at)
+    return run(at, settle=settle)
 
 
 @pytest.fixture
@@ -71,11 +72,12 @@ def test_the_page_address_follows_the_settings_and_a_new_session_restores_them(
     token = token[0] if isinstance(token, list) else token
     assert len(token) < 400  # compact
     outcome = tile(app, "Weighted outcome")
-    again = fresh(tmp_path, monkeypatch, s=token)  # a refresh, or the link shared
+    again = fresh(tmp_path, monkeypatch, settle=False, s=token)  # a refresh, a shared link
+    assert "settings in the page address" in texts(again, "info")  # said once, on opening
+    again = run(again)
     assert again.slider(key="need_gradient").value == 0.7
     assert again.session_state["changes"]["need_gradient"] == 0.7
     assert tile(again, "Weighted outcome") == outcome
-    assert "settings in the page address" in texts(again, "info")
     run(app.button(key="reset").click())
     assert "s" not in app.query_params
 
@@ -99,9 +101,10 @@ def test_presenter_mode_and_settings_share_the_address(tmp_path, monkeypatch):
     ("A" * 9_000, "characters long"),
 ])
 def test_a_hostile_or_stale_address_is_refused_in_words(tmp_path, monkeypatch, token, words):
-    at = fresh(tmp_path, monkeypatch, s=token)
-    warning = texts(at, "warning")
+    at = fresh(tmp_path, monkeypatch, settle=False, s=token)
+    warning = texts(at, "warning")  # said once, on opening
     assert "could not be used" in warning and words in warning
+    at = run(at)
     assert at.session_state["changes"] == {}  # the model file's settings
     assert tile(at, "Weighted outcome").startswith("£")
     assert "s" not in at.query_params
