@@ -250,3 +250,16 @@ def test_the_last_plan_is_greyed_while_a_new_one_is_solved_in_the_background(
     at = run(at)
     assert "Not the plan for the current settings" not in shown(at, "warning")
     assert "current_plan" in block_keys(at)
+
+
+def test_a_fall_on_a_tile_points_down(app):
+    """A change written with a true minus sign (−£69.3m) is a fall: a down arrow, not green."""
+    from streamlit.proto.Metric_pb2 import Metric
+
+    run(app.slider(key="qaly_gbp").set_value(10_000))
+    falls = [m for m in app.metric if m.proto.delta.startswith("−")]
+    rises = [m for m in app.metric if m.proto.delta.startswith("+")]
+    assert falls and rises
+    assert all(m.proto.direction == Metric.MetricDirection.DOWN for m in falls)
+    assert all(m.proto.color != Metric.MetricColor.GREEN for m in falls)
+    assert all(m.proto.direction == Metric.MetricDirection.UP for m in rises)

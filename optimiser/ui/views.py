@@ -314,14 +314,17 @@ def _headline(result: state.Result, allocation: Allocation, view: View, stale: b
     rows = [tiles] if presenting else [tiles[:3], tiles[3:]]
     for row in rows:
         for column, tile in zip(st.columns(len(row)), row, strict=True):
-            delta = None
+            delta, falling = None, False
             if before is not None and np.isfinite(tile.value) and np.isfinite(before[tile.name]):
                 change = tile.value - before[tile.name]
                 if abs(change) > 1e-9 * max(1.0, abs(before[tile.name])):
-                    delta = board.signed(tile, change)
+                    delta, falling = board.signed(tile, change), change < 0
+            # Streamlit reads the sign from the text, and a true minus sign (−) is not one to
+            # it: a fall showed a green arrow pointing up. The arrow and colour are set here.
+            colour = "off" if tile.name == "ratio" else "inverse" if falling else "normal"
             with column, st.container(key=f"tile_{tile.name}"):
                 st.metric(tile.short if presenting else tile.label, tile.text, delta=delta,
-                          delta_color="off" if tile.name == "ratio" else "normal",
+                          delta_color=colour, delta_arrow="down" if falling else "up",
                           help=None if presenting else  # no hovering on a projector
                           TILE_HELP[tile.name] + " The small figure is the change from the "
                                                  "last solve.", border=True)
