@@ -23,6 +23,7 @@ before and after each control. Writes benchmarks/browser_interaction_results.md.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -63,6 +64,12 @@ class Control:
     moves: list[str] = field(default_factory=list)  # what each move did, in words
     load: tuple[float, float] = (0.0, 0.0)
     note: str = ""
+
+
+def median(values: list[float]) -> float:
+    """The median of the figures that are numbers (nan when there are none)."""
+    values = [v for v in values if v == v]
+    return statistics.median(values) if values else float("nan")
 
 
 def p95(times: list[float]) -> float:
@@ -163,12 +170,16 @@ def burst(page, key: str, presses: int) -> Control:
     first = b.solve_number(page)
     start = time.perf_counter()
     b.nudge_slider(page, key, presses)
-    last, changed = first, start
-    while time.perf_counter() - changed < 3.0 or last == first:
+    last, changed, quiet = first, start, start
+    while time.perf_counter() - quiet < 3.0 or last == first:
         text = page.locator(".st-key-solve_info").inner_text(timeout=180_000)
-        number = b.solve_number(page) if "background" not in text else last
-        if number != last:
-            last, changed = number, time.perf_counter()
+        now = time.perf_counter()
+        if "background" in text or page.locator("[data-testid=stStatusWidget]").count():
+            quiet = now  # still solving: not settled
+        else:
+            number = b.solve_number(page)
+            if number != last:
+                last, changed, quiet = number, now, now
         time.sleep(0.1)
     control.browser.append(changed - start)
     seconds, how, status = server_note(page)
@@ -356,7 +367,7 @@ def in_process() -> list[tuple[str, float, bool]]:
 
 
 def verdict(c: Control) -> str:
-    med, top = statistics.median(c.browser), p95(c.browser)
+    med, top = median(c.browser), p95(c.browser)
     limit = ICB_TARGET if c.kind == "icb" else MEDIAN_TARGET
     misses = []
     if med > limit:
@@ -367,20 +378,20 @@ def verdict(c: Control) -> str:
 
 
 def row(c: Control) -> str:
-    server = [s for s in c.server if s == s]
+    server = c.server
     hows = sorted(set(c.how))
-    return (f"| {c.label} | {len(c.browser)} | {statistics.median(c.browser):.2f} | "
+    return (f"| {c.label} | {len(c.browser)} | {median(c.browser):.2f} | "
             f"{p95(c.browser):.2f} | {max(c.browser):.2f} | "
-            f"{statistics.median(server):.2f} | {'/'.join(hows)} | "
+            f"{median(server):.2f} | {'/'.join(hows)} | "
             f"{c.load[0]:.1f} → {c.load[1]:.1f} | {verdict(c)} |")
 
 
 def walk_row(c: Control) -> str:
     short = [t for t, m in zip(c.browser, c.moves, strict=True) if "shortfall" in m]
-    server = [s for s in c.server if s == s]
-    return (f"| {c.label} | {len(c.browser)} | {statistics.median(c.browser):.2f} | "
-            f"{p95(c.browser):.2f} | {max(c.browser):.2f} | {statistics.median(server):.2f} | "
-            f"{len(short)} | {statistics.median(short) if short else float('nan'):.2f} | "
+    server = c.server
+    return (f"| {c.label} | {len(c.browser)} | {median(c.browser):.2f} | "
+            f"{p95(c.browser):.2f} | {max(c.browser):.2f} | {median(server):.2f} | "
+            f"{len(short)} | {median(short):.2f} | "
             f"{p95(short) if short else float('nan'):.2f} | "
             f"{c.load[0]:.1f} → {c.load[1]:.1f} | {verdict(c)} |")
 
@@ -422,9 +433,9 @@ def report(result: dict) -> str:
         "",
         head, *[row(c) for c in sliders],
         "",
-        (f"All slider moves together: median {statistics.median(pooled):.2f} s, 95th "
+        (f"All slider moves together: median {median(pooled):.2f} s, 95th "
          f"percentile {p95(pooled):.2f} s over {len(pooled)} moves; server solve median "
-         f"{statistics.median(pooled_server):.2f} s." if pooled else "No slider measured."),
+         f"{median(pooled_server):.2f} s." if pooled else "No slider measured."),
         "",
         f"## Toggles: rules on or off ({len(toggles)})",
         "",
@@ -476,8 +487,11 @@ def main() -> None:
     parser.add_argument("--print-only", action="store_true", help="do not write the results")
     args = parser.parse_args()
     only = {k for k in args.only.split(",") if k}
-    text = report(measure(args.moves, args.toggle_moves, args.icb_moves, only,
-                         not args.no_walks))
+    result = measure(args.moves, args.toggle_moves, args.icb_moves, only, not args.no_walks)
+    raw = Path(tempfile.gettempdir()) / "browser_interaction_raw.json"
+    raw.write_text(json.dumps({**result, "controls": [vars(c) for c in result["controls"]]},
+                              default=str))
+    text = report(result)
     if not args.print_only:
         RESULTS.write_text(text)
     print(text)
