@@ -98,6 +98,11 @@ def report(result: dict) -> str:
         "",
         "Every move, in seconds: " + ", ".join(f"{t:.2f}" for t in times),
         "",
+        "Every sidebar control at a projector's 1280x720, adding an ICB, ring-fence edits and "
+        "moves into shortfall, with medians and 95th percentiles against the targets: "
+        "[browser_interaction_results.md](browser_interaction_results.md) "
+        "(`benchmarks/browser_interaction.py`).",
+        "",
     ]
     return "\n".join(lines)
 

@@ -2,7 +2,10 @@
 
 Downloads are built only when clicked (Streamlit runs the callable then), so a rerun after a
 slider move never pays for writing a workbook or drawing a deck. Each file is named after the
-scenario (present.py) and says the settings it changed from the model file.
+scenario (present.py) and says the settings it changed from the model file. The callable runs
+in a server thread outside the page's session, where `st.session_state` is not this
+session's: what it needs from the session (the scenario's name, its changed settings, the
+frontier) is read here, while the page is drawn, and handed to it.
 """
 
 from __future__ import annotations
@@ -45,29 +48,30 @@ def board_pack(app: state.App, allocation: Allocation | None) -> None:
                + ", the shadow prices and any shortfalls, in words."
                + ("" if name != present.UNSAVED else " Save the settings in the Scenarios tab "
                                                      "to give the pack a name."))
+    contents = present.pack(app, allocation)  # here, in the session (see the docstring)
     deck, pdf = st.columns(2)
     with deck:
         st.download_button(
-            "Board pack (PowerPoint)", data=lambda: _deck(app, allocation),
+            "Board pack (PowerPoint)", data=lambda: _deck(contents),
             file_name=f"{stem} board pack.pptx", mime=PPTX, key="download_pptx",
             type="primary", icon=":material/slideshow:")
     with pdf:
         st.download_button(
-            "Board pack (PDF)", data=lambda: _pdf(app, allocation),
+            "Board pack (PDF)", data=lambda: _pdf(contents),
             file_name=f"{stem} board pack.pdf", mime="application/pdf", key="download_pdf",
             icon=":material/picture_as_pdf:")
 
 
-def _deck(app: state.App, allocation: Allocation) -> bytes:
+def _deck(contents) -> bytes:
     from ..boardpack import deck
 
-    return deck(present.pack(app, allocation))
+    return deck(contents)
 
 
-def _pdf(app: state.App, allocation: Allocation) -> bytes:
+def _pdf(contents) -> bytes:
     from ..boardpack import pdf
 
-    return pdf(present.pack(app, allocation))
+    return pdf(contents)
 
 
 def downloads(app: state.App, allocation: Allocation | None) -> None:
@@ -75,11 +79,14 @@ def downloads(app: state.App, allocation: Allocation | None) -> None:
     if not _ready(allocation):
         st.info("There is no plan to download for these settings.")
         return
-    stem = present.file_stem(present.scenario_name(app, allocation))
+    name = present.scenario_name(app, allocation)
+    changed = present.changed(app, allocation)  # here, in the session (see the docstring)
+    stem = present.file_stem(name)
     excel, detail, by_pcn = st.columns(3)
     with excel:
         st.download_button(
-            "Excel workbook (finance summary)", data=lambda: _workbook(app, allocation),
+            "Excel workbook (finance summary)",
+            data=lambda: _workbook(allocation, name, changed),
             file_name=f"{stem}.xlsx", mime=XLSX, key="download_xlsx",
             help="The same workbook the batch run writes: headline figures, allocation by "
                  "PCN, priority and quintile, shadow prices, and the settings used.")
@@ -95,9 +102,8 @@ def downloads(app: state.App, allocation: Allocation | None) -> None:
             file_name=f"{stem} by PCN.csv", mime="text/csv", key="download_by_pcn")
 
 
-def _workbook(app: state.App, allocation: Allocation) -> bytes:
+def _workbook(allocation: Allocation, name: str, changed: list[str]) -> bytes:
     from ..report import summary_workbook
 
     return summary_workbook(allocation, label="Saved from the board-workshop app",
-                            scenario=present.scenario_name(app, allocation),
-                            changed=present.changed(app, allocation))
+                            scenario=name, changed=changed)
