@@ -33,11 +33,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .formats import short_icb
 from .formulation import Layout
 from .highs import new_highs
 from .inputs import ModelInputs
 from .lp import LinearProgram
-from .formats import short_icb
 from .results import CONSTRAINT_FAMILIES, amount_up, money, money_up
 from .solve import Solution, SolveOptions
 
@@ -405,9 +405,8 @@ def _describe(name: str, frame: pd.DataFrame, labels: pd.DataFrame,
                 for year, short in zip(labels["year"], frame["short"], strict=True)]
     if name == "workforce_limit":
         return [f"The rules need {amount_up(short, 0.1):,.1f} more WTE of "
-                f"{str(inputs.staff_groups.at[group, 'name']).lower()} in {_scope_name(inputs, scope)} "
-                f"in {year} "
-                "than are available."
+                f"{str(inputs.staff_groups.at[group, 'name']).lower()} "
+                f"in {_scope_name(inputs, scope)} in {year} than are available."
                 for group, scope, year, short in zip(labels["staff_group"], labels["scope"],
                                                      labels["year"], frame["short"], strict=True)]
     if name == "activity_target":
