@@ -12,8 +12,9 @@ the app's own solve time for that move, read from the same line at the foot of t
 ("Solve 7: optimal, warm in 0.10 s": the Solver's update and the HiGHS runs, in the server,
 timed by optimiser/ui/tasks.py); the rest is the page run, sending and drawing.
 
-A control is measured with its sidebar section open, as a facilitator would have it; the
-sections the app opens by default stay open throughout. The 1-minute load average is recorded
+A control is measured with its sidebar section open, as a facilitator would have it: a section
+is opened for its first control and closed after its last; the sections the app opens by
+default stay open throughout. The 1-minute load average is recorded
 before and after each control. Writes benchmarks/browser_interaction_results.md.
 
     .venv/bin/python benchmarks/browser_interaction.py [--moves 8] [--toggle-moves 4]
@@ -103,20 +104,32 @@ def timed(page, control: Control, action, what: str, timeout_ms: int = 180_000) 
     control.moves.append(f"{what} ({status}{', shortfall' if shortfall else ''})")
 
 
+def click(locator) -> None:
+    """Click, even while a rerun is fading the page (Playwright then finds the element "not
+    stable" and waits: on a loaded machine, for ever)."""
+    try:
+        locator.click(timeout=5_000)
+    except Exception:  # noqa: BLE001 - redrawn under the click: click it where it is now
+        locator.click(force=True, timeout=30_000)
+
+
 def open_section(page, key: str) -> str | None:
     """Open the sidebar section holding `key` when it is closed; return its title."""
     for prefix, title in SECTIONS.items():
         if key.startswith(prefix):
             if page.locator(f".st-key-{key}").count() == 0:
-                page.locator("[data-testid=stSidebar] summary").filter(has_text=title).click()
+                click(page.locator("[data-testid=stSidebar] summary").filter(has_text=title))
                 page.locator(f".st-key-{key}").wait_for(timeout=60_000)
             return title
     return None
 
 
-def close_section(page, title: str | None) -> None:
+def close_section(page, title: str | None, key: str | None = None) -> None:
+    """Close a section once its controls are measured (`key`: one of them, to see it go)."""
     if title is not None:
-        page.locator("[data-testid=stSidebar] summary").filter(has_text=title).click()
+        click(page.locator("[data-testid=stSidebar] summary").filter(has_text=title))
+        if key is not None:
+            page.locator(f".st-key-{key}").wait_for(state="detached", timeout=60_000)
         time.sleep(0.5)
 
 
@@ -129,7 +142,7 @@ def slider_keys(page) -> list[str]:
 
 def keys_in_section(page, title: str, test: str) -> list[str]:
     name = {v: k for k, v in SECTION_KEYS.items()}[title]
-    page.locator("[data-testid=stSidebar] summary").filter(has_text=title).click()
+    click(page.locator("[data-testid=stSidebar] summary").filter(has_text=title))
     page.locator(f"[data-testid=stSidebar] .st-key-section_{name} {test}").first.wait_for(
         timeout=60_000)
     time.sleep(0.5)
@@ -142,7 +155,7 @@ def keys_in_section(page, title: str, test: str) -> list[str]:
 
 
 def measure_slider(page, key: str, moves: int) -> Control:
-    title = open_section(page, key)
+    open_section(page, key)
     handle = page.locator(f".st-key-{key}").get_by_role("slider")
     label = page.locator(f".st-key-{key} [data-testid=stWidgetLabel]").inner_text().strip()
     control = Control(key, "slider", label)
@@ -156,7 +169,6 @@ def measure_slider(page, key: str, moves: int) -> Control:
             "to up", "→ " + handle.get_attribute("aria-valuetext")).replace(
             "to down", "→ " + handle.get_attribute("aria-valuetext"))
         up = not up
-    close_section(page, title)
     return control
 
 
@@ -204,15 +216,14 @@ def walk(page, key: str, steps: int, label: str) -> Control:
 
 
 def measure_toggle(page, key: str, moves: int) -> Control:
-    title = open_section(page, key)
+    open_section(page, key)
     box = page.locator(f".st-key-{key} input[type=checkbox]")
     label = page.locator(f".st-key-{key} label").inner_text().strip()
     control = Control(key, "toggle", label)
     for _ in range(moves):
         was = box.is_checked()
-        timed(page, control, lambda: page.locator(f".st-key-{key} label").click(),
+        timed(page, control, lambda: click(page.locator(f".st-key-{key} label")),
               "on → off" if was else "off → on")
-    close_section(page, title)
     return control
 
 
@@ -224,19 +235,19 @@ def measure_icbs(page, moves: int) -> tuple[Control, Control]:
         def add(code=code):
             field_.click()
             page.keyboard.type(code)
-            page.get_by_role("option").filter(has_text=f"({code},").first.click()
+            click(page.get_by_role("option").filter(has_text=f"({code},").first)
         timed(page, added, add, f"add {code}")
         page.keyboard.press("Escape")
 
         def remove(code=code):
-            page.locator(f".st-key-icbs button[aria-label^=Remove][aria-label*='({code},']"
-                         ).click()
+            click(page.locator(
+                f".st-key-icbs button[aria-label^=Remove][aria-label*='({code},']"))
         timed(page, removed, remove, f"remove {code}")
     return added, removed
 
 
 def measure_fence(page, key: str, values: tuple[float, ...]) -> Control:
-    title = open_section(page, key)
+    open_section(page, key)
     box = page.locator(f".st-key-{key} input")
     label = page.locator(f".st-key-{key} [data-testid=stWidgetLabel]").inner_text().strip()
     if "_max_" in key:  # its label is "at most": name the priority from its minimum's label
@@ -251,7 +262,6 @@ def measure_fence(page, key: str, values: tuple[float, ...]) -> Control:
             box.fill(f"{value:g}")
             box.press("Enter")
         timed(page, control, edit, f"{before}% → {value:g}%")
-    close_section(page, title)
     return control
 
 
@@ -296,12 +306,18 @@ def measure(moves: int, toggle_moves: int, icb_moves: int, only: set[str],
                     print(f"{c.label}: " + ", ".join(f"{t:.2f}" for t in c.browser),
                           flush=True)
 
+            # a section stays open while its controls are measured, as a facilitator has it
             for key in sliders:
                 if chosen(key):
                     run(lambda key=key: measure_slider(page, key, moves))
+            weights = [k for k in sliders if k.startswith("pw_") and chosen(k)]
+            if weights:
+                close_section(page, SECTIONS["pw_"], weights[-1])
             for key in toggles:
                 if chosen(key):
                     run(lambda key=key: measure_toggle(page, key, toggle_moves))
+            if [k for k in toggles if chosen(k)]:
+                close_section(page, SECTIONS["rule_"], toggles[-1])
             if chosen("icbs") and icb_moves:
                 run(lambda: measure_icbs(page, icb_moves))
             if fences and chosen("fence"):
@@ -309,6 +325,7 @@ def measure(moves: int, toggle_moves: int, icb_moves: int, only: set[str],
                 run(lambda: measure_fence(page, fences[0], values))
                 run(lambda: measure_fence(page, fences[1].replace("_min_", "_max_"),
                                           tuple(100 - 2 * v for v in values)))
+                close_section(page, SECTIONS["fence_"], fences[0])
             if walks and chosen("walks"):
                 # the issue's complaint: equity moves soon reached "no plan", after which each
                 # move took 7 to 83 s. Now the rules bend: walk each equity slider well into
