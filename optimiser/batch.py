@@ -39,6 +39,7 @@ import pandas as pd
 from . import io, report, strategy_sheets
 from .errors import InputError, Problem, Problems
 from .inputs import (
+    ModelInputs,
     list_scenarios,
     load_model,
     model_data_source,
@@ -134,8 +135,8 @@ def plan(model: str | Path, scenarios: list[str] | None = None, all_scenarios: b
             continue
         for selection in selections:
             try:
-                load_model(path, name, list(selection) if selection else None,
-                           tables=tables_for(str(source)))
+                inputs_for(str(path), name, tuple(selection) if selection else None,
+                           str(source))
             except InputError as err:
                 _collect(problems, name, err, list(selection or []))
                 continue
@@ -230,6 +231,19 @@ def tables_for(source: str) -> dict[str, pd.DataFrame]:
     return _read_tables(source, _stamp(Path(source)))
 
 
+def inputs_for(model: str, scenario: str, icbs: tuple[str, ...] | None,
+               source: str) -> ModelInputs:
+    """A job's inputs, loaded once per process: `plan` checks them and a job run in the same
+    process uses them (loaded again when the model file or a table file changes)."""
+    return _load(model, _stamp(Path(model)), scenario, icbs, source, _stamp(Path(source)))
+
+
+@functools.lru_cache(maxsize=64)
+def _load(model: str, model_stamp: tuple, scenario: str, icbs: tuple[str, ...] | None,
+          source: str, stamp: tuple) -> ModelInputs:
+    return load_model(model, scenario, list(icbs) if icbs else None, tables=tables_for(source))
+
+
 # ---- the worker -----------------------------------------------------------------------------
 
 def run_job(job: Job) -> JobResult:
@@ -239,8 +253,7 @@ def run_job(job: Job) -> JobResult:
 
     start = time.perf_counter()
     try:
-        inputs = load_model(job.model, job.scenario, list(job.icbs) if job.icbs else None,
-                            tables=tables_for(job.source))
+        inputs = inputs_for(job.model, job.scenario, job.icbs, job.source)
         if job.hard_rules:
             inputs = inputs.with_policy(rules_bend=False)
         _, allocation = allocate(inputs, solve_options(inputs, job.time_limit))

@@ -493,3 +493,24 @@ def test_a_text_column_with_no_values_still_gets_a_width():
     blank = pd.Series([None, None], dtype="str")
     assert _width(blank, "Pot", "text") == 10.0
     assert _width(pd.Series(["a" * 30]), "Pot", "text") == 32.0
+
+
+def test_a_job_run_where_it_was_planned_reuses_the_checked_inputs(model, monkeypatch, tmp_path):
+    """`plan` loads and checks each job's inputs; the same process runs the job from them
+    (not loaded twice), and loads them again once the model file changes."""
+    (job,) = batch.plan(model, ["base"])
+    planned = batch.inputs_for(job.model, job.scenario, job.icbs, job.source)
+    loads = []
+    real = batch.load_model
+    monkeypatch.setattr(batch, "load_model", lambda *a, **k: loads.append(a) or real(*a, **k))
+    assert batch.inputs_for(job.model, job.scenario, job.icbs, job.source) is planned
+    result = batch.run_job(job)
+    assert result.status == "optimal" and loads == []
+    text = model.read_text()
+    try:
+        model.write_text(text.replace("gbp_per_head = [14.03]", "gbp_per_head = [14.5]"))
+        os.utime(model, ns=(time.time_ns(), time.time_ns() + 10**9))
+        again = batch.inputs_for(job.model, job.scenario, job.icbs, job.source)
+        assert len(loads) == 1 and again.policy.gbp_per_head == (14.5,)
+    finally:
+        model.write_text(text)
