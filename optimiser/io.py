@@ -370,11 +370,51 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """CSV text that is the same byte for byte for the same table, safe to open in Excel."""
+    fast = _csv_from_arrays(frame)
+    return fast if fast is not None else csv_through_pandas(frame)
+
+
+def csv_through_pandas(frame: pd.DataFrame) -> bytes:
+    """`csv_bytes` by pandas' `to_csv` (any table; the reference the fast path matches)."""
     safe = frame.copy()
     for col in safe.columns:
         if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
             safe[col] = safe[col].map(neutralise_formula)
     return safe.to_csv(index=False, lineterminator="\n", float_format="%.10g").encode("utf-8")
+
+
+def _csv_from_arrays(frame: pd.DataFrame) -> bytes | None:
+    """`csv_bytes` written column by column from the arrays (float, integer, bool and text
+    columns), the same bytes as pandas' `to_csv` writes; None for any other table (pandas
+    writes it). DLN's allocation.csv: 0.27 s through pandas, about a tenth of that here."""
+    import csv
+
+    if len(frame.columns) < 2 or frame.columns.duplicated().any() or isinstance(
+            frame.columns, pd.MultiIndex):
+        return None
+    columns = []
+    for name in frame.columns:
+        series = frame[name]
+        dtype = series.dtype
+        if dtype == "float64":
+            columns.append(["" if v != v else format(v, ".10g") for v in series.tolist()])
+        elif dtype == "int64" or dtype == "bool":
+            columns.append([str(v) for v in series.tolist()])
+        elif pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+            values = series.tolist()
+            if not all(isinstance(v, str) or (isinstance(v, float) and v != v)
+                       for v in values):
+                return None
+            safe = {v: neutralise_formula(v) if isinstance(v, str) else ""
+                    for v in set(values) if v == v}
+            columns.append([safe[v] if v == v else "" for v in values])
+        else:
+            return None
+    buffer = _io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([str(c) for c in frame.columns])
+    writer.writerows(zip(*columns, strict=True))
+    return buffer.getvalue().encode("utf-8")
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
