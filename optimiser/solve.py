@@ -12,7 +12,8 @@ The strategies, each a module in `optimiser/strategies/`, chosen here by the mod
 - `whole.WholeLP`: every row in HiGHS from the start; changes in place, warm re-solves (the
   default below `LAZY_FROM_COLUMNS`; `SolveOptions(cross_year_rows="all")`).
 - `rowgen.RowGeneration`: the cross-year rows wait until the optimum breaks them, starting
-  from the years solved apart (`years_apart`); rebuilt after a change. England's five-year
+  from the years solved apart (`years_apart`); changed in place and re-solved warm up to the
+  sizes where that was measured faster, rebuilt above them. England's five-year
   LP solves this way in under a minute; as one whole LP it had not finished in ten.
 
 A strategy is a class with the `strategies.base.Strategy` interface: built from the inputs,
@@ -69,7 +70,13 @@ def strategy_for(lp: LinearProgram, options: SolveOptions) -> type[Strategy]:
     ("auto"), from `LAZY_FROM_COLUMNS`; the whole LP otherwise."""
     mode = options.cross_year_rows
     lazy = mode == "lazy" or (mode == "auto" and lp.num_col >= LAZY_FROM_COLUMNS)
-    return RowGeneration if lazy and cross_year_rows(lp).any() else WholeLP
+    if not lazy or not cross_year_rows(lp).any():
+        return WholeLP
+    if mode == "auto":  # a one-year model's growth rows are single entries, held as bounds:
+        rows = lp.entries()[0]  # nothing would wait, and the whole LP re-solves warm
+        if not (cross_year_rows(lp) & (np.bincount(rows, minlength=lp.num_row) > 1)).any():
+            return WholeLP
+    return RowGeneration
 
 
 class Solver:

@@ -165,3 +165,21 @@ def test_a_large_row_generation_model_is_rebuilt_after_a_change(monkeypatch):
     monkeypatch.setattr(rowgen, "WARM_COSTS_UP_TO_COLUMNS", 1000)
     p = inputs.policy
     assert solver.update(inputs.with_policy(qaly_gbp=p.qaly_gbp * 1.1)) == "rebuilt"
+
+
+def test_auto_picks_row_generation_by_size_and_only_when_rows_would_wait(monkeypatch):
+    """From `LAZY_FROM_COLUMNS` a five-year model's cross-year rows wait; a one-year model
+    (its growth rows are single entries, held as bounds) keeps the whole LP and its warm
+    re-solves whatever its size."""
+    import sys
+
+    from optimiser.strategies.rowgen import RowGeneration
+    from optimiser.strategies.whole import WholeLP
+
+    inputs = load_model(Path(__file__).parents[1] / "models" / "dln_base.toml")
+    assert type(Solver(inputs).strategy) is WholeLP  # 44,385 columns: below the threshold
+    monkeypatch.setattr(sys.modules["optimiser.solve"], "LAZY_FROM_COLUMNS", 1_000)
+    assert type(Solver(inputs).strategy) is RowGeneration
+    one_year = inputs.with_policy(years=inputs.years[:1],
+                                  gbp_per_head=inputs.policy.gbp_per_head[:1])
+    assert type(Solver(one_year).strategy) is WholeLP
