@@ -99,9 +99,9 @@ def stages(model: str, out: str) -> dict:
     return times
 
 
-def timed(command: list[str]) -> tuple[float, str]:
+def timed(command: list[str], cwd: Path = REPO) -> tuple[float, str]:
     start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, check=True)
+    done = subprocess.run(command, capture_output=True, text=True, cwd=cwd, check=True)
     return time.perf_counter() - start, done.stdout
 
 
@@ -109,6 +109,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--compare", type=Path, help="another checkout (e.g. main), its "
+                        "`run` timed in each pair too (python -m optimiser from that folder)")
     parser.add_argument("--stages", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stages:
@@ -120,12 +122,16 @@ def main() -> None:
         mps = Path(tmp) / "dln.mps"
         subprocess.run([python, "-m", "optimiser", "export", MODEL, "--out", str(mps)],
                        cwd=REPO, check=True, capture_output=True)
-        ours_s, raw_s, loads, raw_parts = [], [], [], []
+        ours_s, raw_s, loads, raw_parts, other_s = [], [], [], [], []
         for i in range(args.pairs):
             loads.append(os.getloadavg()[0])
             out = Path(tmp) / f"run{i}"
             ours_s.append(timed([python, "-m", "optimiser", "run", MODEL, "--out",
                                  str(out)])[0])
+            if args.compare:
+                other_s.append(timed([python, "-m", "optimiser", "run",
+                                      str(REPO / MODEL), "--out", str(out) + "-other"],
+                                     cwd=args.compare)[0])
             seconds, text = timed([python, "-c", RAW, str(mps)])
             raw_s.append(seconds)
             raw_parts.append(eval(text.strip().splitlines()[-1]))  # our own dict literal
@@ -138,6 +144,11 @@ def main() -> None:
     ours, raw = statistics.median(ours_s), statistics.median(raw_s)
     raw_part = {k: statistics.median(p[k] for p in raw_parts)
                 for k in ("import", "read MPS", "solve")}
+    compared = [] if not other_s else [
+        "",
+        f"The same pairs with `run` from {args.compare} timed between (same interpreter): "
+        + ", ".join(f"{a:.2f}" for a in other_s) + f" s; median {statistics.median(other_s):.2f}"
+        f" s, **{statistics.median(other_s) / raw:.2f}** x raw HiGHS."]
     lines = [
         f"### Whole process, DLN five-year (`{MODEL}`), {date.today().isoformat()}",
         "",
@@ -147,6 +158,7 @@ def main() -> None:
           for i, (a, b, c) in enumerate(zip(ours_s, raw_s, loads, strict=True))],
         f"| median | {ours:.2f} | {raw:.2f} | **{ours / raw:.2f}** | "
         f"{statistics.median(loads):.2f} |",
+        *compared,
         "",
         f"Raw HiGHS process (medians): import highspy {raw_part['import']:.2f} s, read the "
         f"MPS {raw_part['read MPS']:.2f} s, solve {raw_part['solve']:.2f} s.",

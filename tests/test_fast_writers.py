@@ -81,6 +81,39 @@ def test_workbook_tables_from_arrays_match_writing_cell_by_cell(monkeypatch):
         return wb.close()
 
     fast = book()
-    monkeypatch.setattr(Workbook, "_column_writer", lambda self, sheet, series, fmt: (
-        lambda r, c, i, values=series.tolist(): self.cell(sheet, r, c, values[i], fmt)))
+    def cell_by_cell(self, sheet, series, fmt):
+        values = series.tolist()
+        return lambda r, c, i: self.cell(sheet, r, c, values[i], fmt)
+
+    monkeypatch.setattr(Workbook, "_column_writer", cell_by_cell)
     assert fast == book()
+
+
+def test_headline_figures_are_worked_out_once_per_allocation(monkeypatch):
+    """A batch job and summary.xlsx's front sheet both ask for the headline figures and the
+    PCNs below the median; each is worked out once, and a caller's changes stay its own."""
+    from pathlib import Path
+
+    from optimiser import load_model, report, strategy
+    from optimiser.api import allocate
+
+    inputs = load_model(Path(__file__).resolve().parents[1] / "models" / "dln_base.toml")
+    _, allocation = allocate(inputs)
+    calls = {"figures": 0, "below": 0}
+    real_figures, real_below = report._figures, strategy._below_median
+
+    def count(name, real):
+        def counted(*args):
+            calls[name] += 1
+            return real(*args)
+        return counted
+
+    monkeypatch.setattr(report, "_figures", count("figures", real_figures))
+    monkeypatch.setattr(strategy, "_below_median", count("below", real_below))
+    first = report.figures(allocation)
+    first["spend_gbp"] = -1.0
+    report.summary_workbook(allocation)
+    second = report.figures(allocation)
+    assert calls == {"figures": 1, "below": 1}
+    assert second["spend_gbp"] == allocation.totals["spend_gbp"]
+    assert second == real_figures(allocation)
