@@ -20,6 +20,7 @@ Two runs of the same inputs write byte-identical files, timings.json (and batch.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -85,6 +86,7 @@ class Job:
     folder: str  # output folder, relative to --out
     hard_rules: bool = False  # every rule hard (--hard-rules), whatever the model's [rules]
     time_limit: float | None = None  # seconds per solve (None: the model file's, or 600)
+    threads: int = 0  # threads of one solve (0: the cores); 1 in a batch of several jobs
 
     @property
     def label(self) -> str:
@@ -146,6 +148,11 @@ def plan(model: str | Path, scenarios: list[str] | None = None, all_scenarios: b
     if problems:
         raise InputError([_with_context(p, name, where) for (name, _), (p, where)
                           in problems.items()])
+    if len(jobs) > 1:  # the workers share the cores: each solve on one thread (row generation
+        # solves the years apart on two otherwise; on 2 workers that made each job about 1.7
+        # times slower, benchmarks/README.md), in every runner, so that the answers are the
+        # same whether the jobs run serially or side by side
+        jobs = [dataclasses.replace(job, threads=1) for job in jobs]
     return jobs
 
 
@@ -256,7 +263,10 @@ def run_job(job: Job) -> JobResult:
         inputs = inputs_for(job.model, job.scenario, job.icbs, job.source)
         if job.hard_rules:
             inputs = inputs.with_policy(rules_bend=False)
-        _, allocation = allocate(inputs, solve_options(inputs, job.time_limit))
+        options = solve_options(inputs, job.time_limit)
+        if job.threads:
+            options = dataclasses.replace(options, threads=job.threads)
+        _, allocation = allocate(inputs, options)
         result = JobResult(job, allocation.status, allocation.objective,
                            icbs=" ".join(sorted(inputs.pcns["icb_code"].unique())),
                            icb_names="; ".join(inputs.pcns.drop_duplicates("icb_code")

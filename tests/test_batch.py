@@ -514,3 +514,26 @@ def test_a_job_run_where_it_was_planned_reuses_the_checked_inputs(model, monkeyp
         assert len(loads) == 1 and again.policy.gbp_per_head == (14.5,)
     finally:
         model.write_text(text)
+
+
+def test_jobs_of_a_batch_solve_on_one_thread_each(model, monkeypatch):
+    """Several jobs share the cores (workers side by side), so each solve keeps to one thread
+    (the years solved apart in one chain); a single job may use the cores. The same in every
+    runner, so serial and parallel runs give the same answers."""
+    from optimiser.strategies import years_apart
+
+    (single,) = batch.plan(model, ["base"])
+    several = batch.plan(model, ["base", "more_budget"])
+    assert single.threads == 0 and [j.threads for j in several] == [1, 1]
+    seen = []
+    real = years_apart.solve_years_apart
+    monkeypatch.setattr(years_apart, "solve_years_apart",
+                        lambda held, years, options: seen.append(options.threads)
+                        or real(held, years, options))
+    from optimiser.strategies import rowgen
+    monkeypatch.setattr(rowgen, "solve_years_apart", years_apart.solve_years_apart)
+    monkeypatch.setattr(sys.modules["optimiser.solve"], "LAZY_FROM_COLUMNS", 1)
+    five_years = ROOT / "models" / "dln_base.toml"  # (a one-year model has no rows to wait)
+    job = batch.plan(five_years, ["base", "enhanced_anywhere"])[0]
+    assert batch.run_job(job).status == "optimal"
+    assert seen == [1]
