@@ -52,6 +52,42 @@ def measure(model: str, icbs: int, mode: str) -> dict:
             if hasattr(solver, "strategy") else ""}
 
 
+def warm_against_cold(model: str, icbs: int) -> dict:
+    """Row generation: solved cold, then a 5% budget change and then also a 25% change in the
+    value of a QALY, each re-solved warm (`Solver.update`) and, for comparison, built and
+    solved cold; seconds, how the update went, and the objectives' gap."""
+    from optimiser import Solver, load_model
+    from optimiser.batch import tables_for
+    from optimiser.inputs import model_data_source, read_model_policy
+    from optimiser.solve import SolveOptions
+
+    codes = None
+    if icbs:
+        source = model_data_source(model, read_model_policy(model))
+        codes = sorted(tables_for(str(source))["pcns"]["icb_code"].unique())[:icbs]
+    inputs = load_model(model, icbs=codes)
+    p = inputs.policy
+    budget = inputs.with_policy(gbp_per_head=tuple(b * 1.05 for b in p.gbp_per_head))
+    weight = budget.with_policy(qaly_gbp=p.qaly_gbp * 1.25)
+    if os.environ.get("ROWGEN_NO_CAPS"):  # --no-caps: warm at every size, to measure it
+        from optimiser.strategies import rowgen
+        rowgen.WARM_UP_TO_COLUMNS = rowgen.WARM_COSTS_UP_TO_COLUMNS = 10**12
+    lazy = SolveOptions(cross_year_rows="lazy")
+    solver = Solver(inputs, lazy)
+    solver.solve()
+    out = {"columns": solver.lp.num_col}
+    for name, changed in (("budget", budget), ("weight", weight)):
+        start = time.perf_counter()
+        how = solver.update(changed)
+        warm = solver.solve()
+        out[f"{name}_warm_s"], out[f"{name}_how"] = time.perf_counter() - start, how
+        start = time.perf_counter()
+        cold = Solver(changed, lazy).solve()
+        out[f"{name}_cold_s"] = time.perf_counter() - start
+        out[f"{name}_gap"] = abs(warm.objective - cold.objective) / abs(cold.objective)
+    return out
+
+
 def run(model: str, icbs: int, mode: str) -> dict:
     load = os.getloadavg()[0]
     done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--measure", model,
@@ -62,16 +98,56 @@ def run(model: str, icbs: int, mode: str) -> dict:
     return {**json.loads(done.stdout.strip().splitlines()[-1]), "load": load}
 
 
+def warm_table(args) -> None:
+    cases = ([] if args.no_dln else [("DLN (3 ICBs)", str(REPO / "models/dln_base.toml"), 0)])
+    cases += [(f"{n} ICB{'s' if n > 1 else ''}", str(ENGLAND), n) for n in args.icbs]
+    lines = [f"### {date.today().isoformat()}: row generation after a change, warm against "
+             f"cold{' (--no-caps: warm at every size)' if args.no_caps else ''}", "",
+             "| model | columns | budget +5%: warm s / cold s (load) "
+             "| then QALY value +25%: warm s / cold s | objective gap, warm vs cold |",
+             "|---|---:|---|---|---|"]
+    for name, model, n in cases:
+        print(f"{name}, warm against cold ...", file=sys.stderr, flush=True)
+        r = run(model, n, "warm")
+        if "error" in r:
+            lines.append(f"| {name} | {r['error']} | | | |")
+            continue
+
+        def cell(k, r=r):
+            how = "" if r[f"{k}_how"] == "warm" else " (rebuilt)"
+            return f"{r[f'{k}_warm_s']:.2f}{how} / {r[f'{k}_cold_s']:.2f}"
+
+        lines.append(f"| {name} | {r['columns']:,} | {cell('budget')} ({r['load']:.1f}) "
+                     f"| {cell('weight')} | {max(r['budget_gap'], r['weight_gap']):.0e} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if not args.no_write:
+        path = REPO / "benchmarks" / "rowgen_results.md"
+        path.write_text(path.read_text() + "\n" + text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--icbs", type=int, nargs="*", default=[1, 3, 10, 20, 42])
     parser.add_argument("--no-dln", action="store_true")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--warm", action="store_true", help="row generation after a change: "
+                        "warm against cold (DLN and the --icbs sizes)")
+    parser.add_argument("--no-caps", action="store_true", help="with --warm: re-solve warm "
+                        "at every size (rowgen.WARM_*_UP_TO_COLUMNS lifted)")
     parser.add_argument("--measure", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.no_caps:
+        os.environ["ROWGEN_NO_CAPS"] = "1"
     if args.measure:
         model, icbs, mode = args.measure
-        print(json.dumps(measure(model, int(icbs), mode)))
+        if mode == "warm":
+            print(json.dumps(warm_against_cold(model, int(icbs))))
+        else:
+            print(json.dumps(measure(model, int(icbs), mode)))
+        return
+    if args.warm:
+        warm_table(args)
         return
 
     cases = ([] if args.no_dln else [("DLN (3 ICBs)", str(REPO / "models/dln_base.toml"), 0)])

@@ -43,13 +43,15 @@ NEAR_BINDING = 0.1  # also add waiting rows this close to a limit (fewer rounds)
 HOLD_THE_REST = 0.002  # fewer rows to add than this share of those held: add every waiting row
 FEASIBILITY = 1e-7  # a waiting row is broken beyond this x (1 + |its value|)
 # Re-solved warm after a change (`update`) up to these sizes, built again and solved cold
-# above. Measured on five-year models of the first N ICBs of benchmarks/england_5y.toml, a 5%
-# budget change then a 25% change in the value of a QALY, warm against cold, load 8 (shared
-# machine), benchmarks/README.md: after the budget change DLN (44,385 columns) 0.23 s
-# against 0.82 s, 3 ICBs 1.03 / 2.29 s, 5 ICBs 0.65 / 1.01 s, 10 ICBs (253,930) 4.7 / 5.7 s;
-# England (1.0m columns) 108 / 57 s and 16 ICBs 13.0 / 10.6 s earlier. After a change of
-# costs only: DLN 0.37 / 0.70 s, but 3 ICBs 1.97 / 1.66 s, 5 ICBs 1.84 / 1.24 s, 10 ICBs
-# 6.0 / 4.9 s.
+# above (benchmarks/rowgen.py --warm, rowgen_results.md: five-year models of the first N ICBs
+# of benchmarks/england_5y.toml, a 5% budget change and then a 25% change in the value of a
+# QALY, warm against cold, load 6.5-8.5 on the shared 2-core machine). After the budget
+# change warm won every time: DLN (44,385 columns) 0.28 s against 0.75 s, 3 ICBs 0.74-1.04
+# against 1.55-1.88 s, 5 ICBs 1.62-1.66 against 2.66-3.04 s, 10 ICBs (253,930) 4.95-7.08
+# against 5.87-8.66 s; larger, it lost (16 ICBs 13.0 against 10.6 s, England 108 against
+# 57 s, benchmarks/README.md). After a change of costs only, warm won on DLN (0.41 against
+# 0.96 s) but not reliably above it (--no-caps: 3 ICBs 0.94 / 1.45 s, 5 ICBs 3.43 / 1.64 s,
+# 10 ICBs 5.48 / 6.87 s, and in an earlier run 1.97 / 1.66, 1.84 / 1.24, 5.96 / 4.94 s).
 WARM_UP_TO_COLUMNS = 300_000
 WARM_COSTS_UP_TO_COLUMNS = 50_000
 
