@@ -51,7 +51,7 @@ FEASIBILITY = 1e-7  # a waiting row is broken beyond this x (1 + |its value|)
 # against 5.87-8.66 s; larger, it lost (16 ICBs 13.0 against 10.6 s, England 108 against
 # 57 s, benchmarks/README.md). After a change of costs only, warm won on DLN (0.41 against
 # 0.96 s) but not reliably above it (--no-caps: 3 ICBs 0.94 / 1.45 s, 5 ICBs 3.43 / 1.64 s,
-# 10 ICBs 5.48 / 6.87 s, and in an earlier run 1.97 / 1.66, 1.84 / 1.24, 5.96 / 4.94 s).
+# 10 ICBs 5.48 / 6.87 s).
 WARM_UP_TO_COLUMNS = 300_000
 WARM_COSTS_UP_TO_COLUMNS = 50_000
 
