@@ -55,13 +55,14 @@ __all__ = [  # the last six were defined here before the strategies were split o
 
 # "auto": row generation from this many columns, the whole LP below. Five-year models, cold
 # build and solve, whole LP against row generation, the same objective (benchmarks/rowgen.py,
-# rowgen_results.md, load 3-5 on a shared 2-core machine): DLN (44,385 columns) 0.29-0.48 s
-# against 0.34-0.62 s (the whole LP faster, and it keeps primal warm re-solves after a change
-# of weights); the first ICB (36,265) 0.46-0.69 s against 0.30-0.39 s; 2 ICBs (59,645) 1.87
-# against 1.62 s; 3 ICBs (71,755) 1.33-1.98 against 0.86-1.52 s; 5 ICBs (113,685) 5.4 against
-# 1.5 s; 10 ICBs (253,930) 11.4 against 4.0 s; 20 ICBs (494,975) 94 against 13.5 s. Row
-# generation wins from about 50,000 columns on every model measured; below, the two are within
-# the machine's noise of each other, and the whole LP is kept for its warm re-solves.
+# rowgen_results.md: up to three runs, load 2.9-4.8 on a shared 2-core machine): DLN (44,385
+# columns) 0.29-0.48 s against 0.32-0.62 s (either faster by turns); the first ICB (36,265)
+# 0.46-0.85 against 0.30-0.39 s; 2 ICBs (59,645) 1.87-1.92 against 0.98-1.62 s; 3 ICBs
+# (71,755) 1.33-2.82 against 0.86-1.60 s; 5 ICBs (113,685) 5.4-8.0 against 1.5-8.7 s (the
+# last under a load spike); 10 ICBs (253,930) 11.4 against 4.0 s; 20 ICBs (494,975) 94 against
+# 13.5 s; England (1,045,560) row generation 62 s, the whole LP over 600 s. Row generation
+# wins from about 50,000 columns; below, the cold solves take well under a second either way,
+# and the whole LP keeps primal warm re-solves after a change of weights (the app's DLN).
 LAZY_FROM_COLUMNS = 50_000
 
 
