@@ -66,11 +66,18 @@ __all__ = [  # the last six were defined here before the strategies were split o
 LAZY_FROM_COLUMNS = 50_000
 
 
+def plan_columns(lp: LinearProgram) -> int:
+    """The LP's columns less those of rules that bend (a model keeps its strategy when its
+    rules bend: DLN's LP has 44,385 columns, 51,234 with its shortfalls)."""
+    return lp.num_col - sum(block.stop - block.start for name, block in lp.columns.items()
+                            if name.startswith(("shortfall_", "rule_shortfall")))
+
+
 def strategy_for(lp: LinearProgram, options: SolveOptions) -> type[Strategy]:
     """Row generation for a model with cross-year rows when asked ("lazy") or, by default
     ("auto"), from `LAZY_FROM_COLUMNS`; the whole LP otherwise."""
     mode = options.cross_year_rows
-    lazy = mode == "lazy" or (mode == "auto" and lp.num_col >= LAZY_FROM_COLUMNS)
+    lazy = mode == "lazy" or (mode == "auto" and plan_columns(lp) >= LAZY_FROM_COLUMNS)
     if not lazy or not cross_year_rows(lp).any():
         return WholeLP
     if mode == "auto":  # a one-year model's growth rows are single entries, held as bounds:

@@ -178,6 +178,12 @@ def test_auto_picks_row_generation_by_size_and_only_when_rows_would_wait(monkeyp
 
     inputs = load_model(Path(__file__).parents[1] / "models" / "dln_base.toml")
     assert type(Solver(inputs).strategy) is WholeLP  # 44,385 columns: below the threshold
+    # ... and when its rules bend (51,234 columns with the shortfalls' own): the same plan
+    from optimiser.ordered import OrderedSolver
+
+    bent = OrderedSolver(inputs.with_policy(need_gradient=1.0))
+    assert bent.solve().optimal and bent.soft is not None
+    assert bent.soft.lp.num_col > 50_000 and type(bent.soft.strategy) is WholeLP
     monkeypatch.setattr(sys.modules["optimiser.solve"], "LAZY_FROM_COLUMNS", 1_000)
     assert type(Solver(inputs).strategy) is RowGeneration
     one_year = inputs.with_policy(years=inputs.years[:1],
