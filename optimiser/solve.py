@@ -53,7 +53,8 @@ __all__ = [  # the last six were defined here before the strategies were split o
     "DEVEX", "basis_of", "highs_model", "new_highs", "status_arrays", "to_highs_lp",
 ]
 
-# "auto": row generation from this many columns, the whole LP below. Five-year models, cold
+# "auto": row generation from this many columns of the plan (`plan_columns`: without the
+# shortfalls of rules that bend), the whole LP below. Five-year models, cold
 # build and solve, whole LP against row generation, the same objective (benchmarks/rowgen.py,
 # rowgen_results.md: up to three runs, load 2.9-4.8 on a shared 2-core machine): DLN (44,385
 # columns) 0.29-0.48 s against 0.32-0.62 s (either faster by turns); the first ICB (36,265)
