@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=str(REPO / "models" / "dln_base.toml"))
     parser.add_argument("--icbs", type=int, default=0, help="only the first N ICBs (0: all)")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "batch_results.md"))
+    parser.add_argument("--no-dask", action="store_true", help="serial and 2 workers only")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -56,28 +57,34 @@ def main(argv: list[str] | None = None) -> int:
     plan_seconds = time.perf_counter() - start
     print(f"{len(jobs)} jobs checked in {plan_seconds:.1f} s", flush=True)
 
-    rows, outputs, reports = [], {}, {}
+    rows, outputs, reports, loads = [], {}, {}, {}
+    cluster_seconds = float("nan")
     with tempfile.TemporaryDirectory(prefix="batch-bench-") as tmp:
         for name, make in (("serial (1 process)", lambda: batch.LocalRunner(1)),
                            ("2 local workers", lambda: batch.LocalRunner(2))):
             out = Path(tmp) / name.split()[0]
+            loads[name] = os.getloadavg()[0]
             seconds, report = timed_run(jobs, out, make())
             rows.append((name, seconds))
             outputs[name], reports[name] = csv_files(out), report
-            print(f"{name}: {seconds:.1f} s", flush=True)
+            print(f"{name}: {seconds:.1f} s (load {loads[name]:.1f})", flush=True)
+        if not args.no_dask:
+            from distributed import LocalCluster
 
-        from distributed import LocalCluster
-
-        started = time.perf_counter()
-        with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", processes=True,
-                          dashboard_address=None, silence_logs=logging.CRITICAL) as cluster:
-            cluster_seconds = time.perf_counter() - started
-            name = "Dask LocalCluster, 2 workers"
-            out = Path(tmp) / "dask"
-            seconds, report = timed_run(jobs, out, batch.DaskRunner(cluster.scheduler_address))
-            rows.append((name, seconds))
-            outputs[name], reports[name] = csv_files(out), report
-            print(f"{name}: {seconds:.1f} s (cluster start {cluster_seconds:.1f} s)", flush=True)
+            started = time.perf_counter()
+            with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
+                              processes=True, dashboard_address=None,
+                              silence_logs=logging.CRITICAL) as cluster:
+                cluster_seconds = time.perf_counter() - started
+                name = "Dask LocalCluster, 2 workers"
+                out = Path(tmp) / "dask"
+                loads[name] = os.getloadavg()[0]
+                seconds, report = timed_run(jobs, out,
+                                            batch.DaskRunner(cluster.scheduler_address))
+                rows.append((name, seconds))
+                outputs[name], reports[name] = csv_files(out), report
+                print(f"{name}: {seconds:.1f} s (cluster start {cluster_seconds:.1f} s)",
+                      flush=True)
 
     serial = rows[0][1]
     first = next(iter(outputs.values()))
@@ -104,15 +111,18 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{n} {s}" for s, n in counts.items())
         + f". Each job loads, solves, verifies and renders its CSV and workbook; the serial "
         f"run's jobs took {work:.0f} s of work between them. Checking every input first "
-        f"(`batch.plan`, the same for each mode) took {plan_seconds:.1f} s and the Dask "
-        f"cluster {cluster_seconds:.1f} s to start; neither is in the times below.",
+        f"(`batch.plan`, the same for each mode) took {plan_seconds:.1f} s"
+        + ("" if args.no_dask else f" and the Dask cluster {cluster_seconds:.1f} s to start")
+        + "; neither is in the times below.",
         "",
-        "| mode | wall seconds | speed-up vs serial | seconds inside the jobs, summed |",
-        "|---|---:|---:|---:|",
+        "| mode | wall seconds | speed-up vs serial | seconds inside the jobs, summed "
+        "| load (1 min) at its start |",
+        "|---|---:|---:|---:|---:|",
     ]
     for name, seconds in rows:
         inside = sum(r.seconds for r in reports[name].results)
-        lines.append(f"| {name} | {seconds:.1f} | {serial / seconds:.2f}x | {inside:.0f} |")
+        lines.append(f"| {name} | {seconds:.1f} | {serial / seconds:.2f}x | {inside:.0f} "
+                     f"| {loads[name]:.1f} |")
     ratios = [serial / seconds for _, seconds in rows[1:]]
     lines += [
         "",
@@ -120,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         + ("Met by both." if min(ratios) >= TARGET else
            f"Best {max(ratios):.2f}x: " + ("met by one of the two." if max(ratios) >= TARGET
                                            else "not met on this machine at this load.")),
-        f"The CSV files of the three runs are {'byte-identical' if identical else 'DIFFERENT'}.",
+        f"The CSV files of the {len(rows)} runs are "
+        f"{'byte-identical' if identical else 'DIFFERENT'}.",
         "",
         "The last column is the time the jobs themselves took, added up: when it grows with "
         "the workers, they were competing for CPU (other processes on the machine, or fewer "

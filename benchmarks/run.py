@@ -259,6 +259,8 @@ def machine() -> str:
 def kept_options(path: Path) -> list[str]:
     """The HiGHS options tables of an earlier full run in `path`, kept by a --no-options run."""
     old = path.read_text() if path.exists() else ""
+    if END_TO_END in old:
+        old = old[:old.find(END_TO_END)]
     start = old.find("HiGHS options on ")
     if start < 0:
         return []
@@ -267,6 +269,16 @@ def kept_options(path: Path) -> list[str]:
         return ["", *old[said:].rstrip("\n").splitlines()]
     return ["", "The HiGHS options below are kept from an earlier full run; this run used "
             "`--no-options`.", "", *old[start:].rstrip("\n").splitlines()]
+
+
+END_TO_END = "## End to end"  # a section of results.md written by hand from the other scripts
+
+
+def kept_end_to_end(path: Path) -> list[str]:
+    """The end-to-end section of `path` (from process.py, rowgen.py, batch.py), kept."""
+    old = path.read_text() if path.exists() else ""
+    start = old.find(END_TO_END)
+    return [] if start < 0 else ["", *old[start:].rstrip("\n").splitlines()]
 
 
 def main() -> None:
@@ -310,6 +322,8 @@ def main() -> None:
     output = args.output or (None if args.quick else HERE / "results.md")
     if args.no_options and output is not None:
         lines += kept_options(output)
+    if output is not None:
+        lines += kept_end_to_end(output)
     text = "\n".join(lines) + "\n"
     print(text)
     if output is not None:

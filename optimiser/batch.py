@@ -20,6 +20,7 @@ Two runs of the same inputs write byte-identical files, timings.json (and batch.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -39,6 +40,7 @@ import pandas as pd
 from . import io, report, strategy_sheets
 from .errors import InputError, Problem, Problems
 from .inputs import (
+    ModelInputs,
     list_scenarios,
     load_model,
     model_data_source,
@@ -84,6 +86,7 @@ class Job:
     folder: str  # output folder, relative to --out
     hard_rules: bool = False  # every rule hard (--hard-rules), whatever the model's [rules]
     time_limit: float | None = None  # seconds per solve (None: the model file's, or 600)
+    threads: int = 0  # threads of one solve (0: the cores); 1 in a batch of several jobs
 
     @property
     def label(self) -> str:
@@ -134,8 +137,8 @@ def plan(model: str | Path, scenarios: list[str] | None = None, all_scenarios: b
             continue
         for selection in selections:
             try:
-                load_model(path, name, list(selection) if selection else None,
-                           tables=tables_for(str(source)))
+                inputs_for(str(path), name, tuple(selection) if selection else None,
+                           str(source))
             except InputError as err:
                 _collect(problems, name, err, list(selection or []))
                 continue
@@ -145,6 +148,11 @@ def plan(model: str | Path, scenarios: list[str] | None = None, all_scenarios: b
     if problems:
         raise InputError([_with_context(p, name, where) for (name, _), (p, where)
                           in problems.items()])
+    if len(jobs) > 1:  # the workers share the cores: each solve on one thread (row generation
+        # solves the years apart on two otherwise; on 2 workers that made each job about 1.7
+        # times slower, benchmarks/README.md), in every runner, so that the answers are the
+        # same whether the jobs run serially or side by side
+        jobs = [dataclasses.replace(job, threads=1) for job in jobs]
     return jobs
 
 
@@ -230,6 +238,19 @@ def tables_for(source: str) -> dict[str, pd.DataFrame]:
     return _read_tables(source, _stamp(Path(source)))
 
 
+def inputs_for(model: str, scenario: str, icbs: tuple[str, ...] | None,
+               source: str) -> ModelInputs:
+    """A job's inputs, loaded once per process: `plan` checks them and a job run in the same
+    process uses them (loaded again when the model file or a table file changes)."""
+    return _load(model, _stamp(Path(model)), scenario, icbs, source, _stamp(Path(source)))
+
+
+@functools.lru_cache(maxsize=64)
+def _load(model: str, model_stamp: tuple, scenario: str, icbs: tuple[str, ...] | None,
+          source: str, stamp: tuple) -> ModelInputs:
+    return load_model(model, scenario, list(icbs) if icbs else None, tables=tables_for(source))
+
+
 # ---- the worker -----------------------------------------------------------------------------
 
 def run_job(job: Job) -> JobResult:
@@ -239,11 +260,13 @@ def run_job(job: Job) -> JobResult:
 
     start = time.perf_counter()
     try:
-        inputs = load_model(job.model, job.scenario, list(job.icbs) if job.icbs else None,
-                            tables=tables_for(job.source))
+        inputs = inputs_for(job.model, job.scenario, job.icbs, job.source)
         if job.hard_rules:
             inputs = inputs.with_policy(rules_bend=False)
-        _, allocation = allocate(inputs, solve_options(inputs, job.time_limit))
+        options = solve_options(inputs, job.time_limit)
+        if job.threads:
+            options = dataclasses.replace(options, threads=job.threads)
+        _, allocation = allocate(inputs, options)
         result = JobResult(job, allocation.status, allocation.objective,
                            icbs=" ".join(sorted(inputs.pcns["icb_code"].unique())),
                            icb_names="; ".join(inputs.pcns.drop_duplicates("icb_code")

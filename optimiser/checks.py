@@ -339,18 +339,22 @@ def _uplift_check(sp: pd.Series, inputs: ModelInputs, short) -> Check:
     lhs, rhs, keys = [], [], []
     table = sp.unstack("priority").reindex(columns=list(inputs.priority_ids),
                                            fill_value=0.0).fillna(0.0)
+    pcns = inputs.pcns.index
+    icb_of, icbs = icb.to_numpy(), icb.unique()
     for year in inputs.years:
-        for r in inputs.priority_ids:
-            spend = table.loc[year, r].reindex(inputs.pcns.index, fill_value=0.0)
-            for c in icb.unique():
-                in_c = (icb == c) & (cohort[r] > 0)
-                others, needy = in_c & ~flags[r], in_c & flags[r]
+        for r in inputs.priority_ids:  # (arrays: the loop once took 0.3 s of a DLN run)
+            spend = table.loc[year, r].reindex(pcns, fill_value=0.0).to_numpy(dtype=float)
+            people = cohort[r].to_numpy(dtype=float)
+            flagged = flags[r].to_numpy(dtype=bool)
+            for c in icbs:
+                in_c = (icb_of == c) & (people > 0)
+                others, needy = in_c & ~flagged, in_c & flagged
                 if not others.any() or not needy.any():
                     continue
-                average = spend[others].sum() / cohort.loc[others, r].sum()
-                lhs += list(uplift * average * cohort.loc[needy, r])
-                rhs += list(spend[needy])
-                keys += [(year, p, r) for p in needy.index[needy]]
+                average = spend[others].sum() / people[others].sum()
+                lhs += (uplift * average * people[needy]).tolist()
+                rhs += spend[needy].tolist()
+                keys += [(year, p, r) for p in pcns[needy]]
     gap = short.on(["year", "pcn_code", "priority_id"], pd.MultiIndex.from_tuples(keys)) \
         if keys else np.zeros(0)
     short.exact(gap, lhs, rhs)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import io
+from . import io, schemas
 from .equity import QUINTILES, single_quintile_shares
 from .errors import Problems, did_you_mean, unknown_code_fix
 from .policy import (
@@ -311,7 +311,27 @@ def list_scenarios(path: str | Path) -> list[str]:
 
 
 def read_tables(source: Path, problems: Problems) -> dict[str, pd.DataFrame]:
-    """Every table from a folder of CSVs or one workbook, typed; problems recorded."""
+    """Every table from a folder of CSVs or one workbook, typed; problems recorded.
+
+    Clean tables are cached under the digest of their files (`io.read_cached`): the same
+    files are read from the cache, checked against that digest; any change is read afresh.
+    """
+    names = [schema.name for schema in TABLE_SCHEMAS]
+    key = io.tables_key(source, names, [io.__file__, schemas.__file__]) \
+        if source.exists() else None
+    if key is not None:
+        cached = io.read_cached(key)
+        if isinstance(cached, dict) and list(cached) == names and all(
+                isinstance(cached[n], pd.DataFrame) for n in names):
+            return {n: cached[n].copy() for n in names}
+    before = len(problems.items)
+    tables = _read_tables(source, problems)
+    if key is not None and len(problems.items) == before and list(tables) == names:
+        io.write_cached(key, tables)
+    return tables
+
+
+def _read_tables(source: Path, problems: Problems) -> dict[str, pd.DataFrame]:
     tables = {}
     if not io.check_data_source(source, problems):
         return tables

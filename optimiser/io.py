@@ -370,11 +370,51 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """CSV text that is the same byte for byte for the same table, safe to open in Excel."""
+    fast = _csv_from_arrays(frame)
+    return fast if fast is not None else csv_through_pandas(frame)
+
+
+def csv_through_pandas(frame: pd.DataFrame) -> bytes:
+    """`csv_bytes` by pandas' `to_csv` (any table; the reference the fast path matches)."""
     safe = frame.copy()
     for col in safe.columns:
         if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
             safe[col] = safe[col].map(neutralise_formula)
     return safe.to_csv(index=False, lineterminator="\n", float_format="%.10g").encode("utf-8")
+
+
+def _csv_from_arrays(frame: pd.DataFrame) -> bytes | None:
+    """`csv_bytes` written column by column from the arrays (float, integer, bool and text
+    columns), the same bytes as pandas' `to_csv` writes; None for any other table (pandas
+    writes it). DLN's allocation.csv: 0.27 s through pandas, about a tenth of that here."""
+    import csv
+
+    if len(frame.columns) < 2 or frame.columns.duplicated().any() or isinstance(
+            frame.columns, pd.MultiIndex):
+        return None
+    columns = []
+    for name in frame.columns:
+        series = frame[name]
+        dtype = series.dtype
+        if dtype == "float64":
+            columns.append(["" if v != v else format(v, ".10g") for v in series.tolist()])
+        elif dtype == "int64" or dtype == "bool":
+            columns.append([str(v) for v in series.tolist()])
+        elif pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+            values = series.tolist()
+            if not all(isinstance(v, str) or (isinstance(v, float) and v != v)
+                       for v in values):
+                return None
+            safe = {v: neutralise_formula(v) if isinstance(v, str) else ""
+                    for v in set(values) if v == v}
+            columns.append([safe[v] if v == v else "" for v in values])
+        else:
+            return None
+    buffer = _io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([str(c) for c in frame.columns])
+    writer.writerows(zip(*columns, strict=True))
+    return buffer.getvalue().encode("utf-8")
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -454,3 +494,92 @@ def write_model(path: Path, write) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# ---- a cache of the typed tables, keyed by the digest of the files they come from ------------
+#
+# Reading and checking the tables cell by cell is most of a small model's load (DLN: 0.5 s of
+# a 0.6 s load). The typed tables are kept in a cache folder under a key made of the input
+# files' bytes and this module's and the schemas' code; a cache file is used only when its
+# header carries that key and the sha256 of its payload matches (a stale, truncated or
+# corrupted file is read afresh and replaced), and only clean tables are ever cached, so a
+# problem in the data is always reported from the files themselves.
+
+CACHE_ENV = "OPTIMISER_CACHE_DIR"  # a folder, or "off" for no cache
+CACHE_MAGIC = b"pu-allocation-optimiser tables 1\n"
+
+
+def cache_folder() -> Path | None:
+    """Where the cache lives: $OPTIMISER_CACHE_DIR ("off": none), else the user cache dir."""
+    where = os.environ.get(CACHE_ENV)
+    if where is not None:
+        return None if where.strip().lower() in ("", "off", "0", "none", "false") \
+            else Path(where)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "pu-allocation-optimiser"
+
+
+def tables_key(source: Path, names: list[str], code: list[str]) -> str | None:
+    """sha256 of the files a source's tables are read from (a folder's `names`.csv or the
+    one workbook) and of the code that reads them; None when a file cannot be read (then
+    the tables are read the usual way, which says what is wrong)."""
+    import hashlib
+
+    digest = hashlib.sha256(CACHE_MAGIC)
+    try:
+        for module in code:
+            digest.update(Path(module).read_bytes())
+        import pandas  # a table pickled by one pandas is read by the same one
+
+        digest.update(pandas.__version__.encode())
+        files = [source] if source.is_file() else [source / f"{n}.csv" for n in names]
+        for path in files:
+            data = path.read_bytes()
+            digest.update(f"{path.name}\0{len(data)}\0".encode())
+            digest.update(data)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def read_cached(key: str):
+    """The object cached under `key`, or None when there is none or it cannot be trusted."""
+    import hashlib
+    import pickle
+
+    folder = cache_folder()
+    if folder is None:
+        return None
+    try:
+        data = (folder / f"tables-{key[:40]}.pickle").read_bytes()
+    except OSError:
+        return None
+    head = len(CACHE_MAGIC)
+    if data[:head] != CACHE_MAGIC or data[head:head + 64] != key.encode() \
+            or data[head + 64:head + 65] != b"\n":
+        return None
+    stored, payload = data[head + 65:head + 129], data[head + 130:]
+    if hashlib.sha256(payload).hexdigest().encode() != stored:
+        return None
+    try:
+        return pickle.loads(payload)
+    except Exception:  # noqa: BLE001 - an unreadable cache is rebuilt, never trusted
+        return None
+
+
+def write_cached(key: str, value) -> None:
+    """Cache `value` under `key`, whole or not at all; a cache that cannot be written is
+    skipped (the run goes on)."""
+    import hashlib
+    import pickle
+
+    folder = cache_folder()
+    if folder is None:
+        return
+    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    data = (CACHE_MAGIC + key.encode() + b"\n" + hashlib.sha256(payload).hexdigest().encode()
+            + b"\n" + payload)
+    try:
+        write_atomic(folder / f"tables-{key[:40]}.pickle", data)
+    except OSError:
+        pass

@@ -81,7 +81,15 @@ def higher_need_split(allocation: Allocation) -> dict[str, float]:
 
 
 def figures(allocation: Allocation) -> dict:
-    """The headline numbers of one optimal allocation (also a row of comparison.csv)."""
+    """The headline numbers of one optimal allocation (also a row of comparison.csv); worked
+    out once per allocation (a batch job asks for them, and summary.xlsx's front sheet)."""
+    memo = allocation.__dict__  # as a cached_property keeps its value
+    if "_figures" not in memo:
+        memo["_figures"] = _figures(allocation)
+    return dict(memo["_figures"])
+
+
+def _figures(allocation: Allocation) -> dict:
     totals = allocation.totals
     out = {k: totals[k] for k in ("objective_gbp", "budget_gbp", "spend_gbp", "people_reached",
                                   "qaly", *ACTIVITY_OUTCOMES, "weighted_value_gbp",

@@ -223,8 +223,10 @@ class Allocation:
         frame["qaly_per_1000"] = 1000 * frame["qaly"] / frame["population"]
         frame["nel_avoided_per_1000"] = 1000 * frame["nel_avoided"] / frame["population"]
         flags = inputs.higher_need
-        frame["higher_need_priorities"] = frame["pcn_code"].map(
-            lambda p: ", ".join(r for r in inputs.priority_ids if flags.at[p, r]))
+        on = flags[list(inputs.priority_ids)].to_numpy(dtype=bool)
+        named = {p: ", ".join(r for r, f in zip(inputs.priority_ids, row, strict=True) if f)
+                 for p, row in zip(flags.index, on, strict=True)}  # once per PCN, not per row
+        frame["higher_need_priorities"] = frame["pcn_code"].map(named)
         frame["higher_need_count"] = frame["pcn_code"].map(flags.sum(axis=1)).astype(int)
         return frame
 

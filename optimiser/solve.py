@@ -12,7 +12,8 @@ The strategies, each a module in `optimiser/strategies/`, chosen here by the mod
 - `whole.WholeLP`: every row in HiGHS from the start; changes in place, warm re-solves (the
   default below `LAZY_FROM_COLUMNS`; `SolveOptions(cross_year_rows="all")`).
 - `rowgen.RowGeneration`: the cross-year rows wait until the optimum breaks them, starting
-  from the years solved apart (`years_apart`); rebuilt after a change. England's five-year
+  from the years solved apart (`years_apart`); changed in place and re-solved warm up to the
+  sizes where that was measured faster, rebuilt above them. England's five-year
   LP solves this way in under a minute; as one whole LP it had not finished in ten.
 
 A strategy is a class with the `strategies.base.Strategy` interface: built from the inputs,
@@ -52,15 +53,39 @@ __all__ = [  # the last six were defined here before the strategies were split o
     "DEVEX", "basis_of", "highs_model", "new_highs", "status_arrays", "to_highs_lp",
 ]
 
-LAZY_FROM_COLUMNS = 250_000  # "auto": below this the whole LP solves as fast (benchmarks)
+# "auto": row generation from this many columns of the plan (`plan_columns`: without the
+# shortfalls of rules that bend), the whole LP below. Five-year models, cold
+# build and solve, whole LP against row generation, the same objective (benchmarks/rowgen.py,
+# rowgen_results.md: up to three runs, load 2.9-4.8 on a shared 2-core machine): DLN (44,385
+# columns) 0.29-0.48 s against 0.32-0.62 s (either faster by turns); the first ICB (36,265)
+# 0.46-0.85 against 0.30-0.39 s; 2 ICBs (59,645) 1.87-1.92 against 0.98-1.62 s; 3 ICBs
+# (71,755) 1.33-2.82 against 0.86-1.60 s; 5 ICBs (113,685) 5.4-8.0 against 1.5-8.7 s (the
+# last under a load spike); 10 ICBs (253,930) 11.4 against 4.0 s; 20 ICBs (494,975) 94 against
+# 13.5 s; England (1,045,560) row generation 62 s, the whole LP over 600 s. Row generation
+# wins from about 50,000 columns; below, the cold solves take well under a second either way,
+# and the whole LP keeps primal warm re-solves after a change of weights (the app's DLN).
+LAZY_FROM_COLUMNS = 50_000
+
+
+def plan_columns(lp: LinearProgram) -> int:
+    """The LP's columns less those of rules that bend (a model keeps its strategy when its
+    rules bend: DLN's LP has 44,385 columns, 51,234 with its shortfalls)."""
+    return lp.num_col - sum(block.stop - block.start for name, block in lp.columns.items()
+                            if name.startswith(("shortfall_", "rule_shortfall")))
 
 
 def strategy_for(lp: LinearProgram, options: SolveOptions) -> type[Strategy]:
     """Row generation for a model with cross-year rows when asked ("lazy") or, by default
     ("auto"), from `LAZY_FROM_COLUMNS`; the whole LP otherwise."""
     mode = options.cross_year_rows
-    lazy = mode == "lazy" or (mode == "auto" and lp.num_col >= LAZY_FROM_COLUMNS)
-    return RowGeneration if lazy and cross_year_rows(lp).any() else WholeLP
+    lazy = mode == "lazy" or (mode == "auto" and plan_columns(lp) >= LAZY_FROM_COLUMNS)
+    if not lazy or not cross_year_rows(lp).any():
+        return WholeLP
+    if mode == "auto":  # a one-year model's growth rows are single entries, held as bounds:
+        rows = lp.entries()[0]  # nothing would wait, and the whole LP re-solves warm
+        if not (cross_year_rows(lp) & (np.bincount(rows, minlength=lp.num_row) > 1)).any():
+            return WholeLP
+    return RowGeneration
 
 
 class Solver:

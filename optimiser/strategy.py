@@ -141,12 +141,6 @@ MEASURES = {  # name -> (numerator, denominator, scale)
 }
 
 
-def _ratio(part: pd.DataFrame, measure: str) -> float:
-    top, bottom, scale = MEASURES[measure]
-    below = float(part[bottom].sum())
-    return scale * float(part[top].sum()) / below if below > 0 else math.nan
-
-
 def top_vs_rest(allocation: Allocation) -> pd.DataFrame:
     """Per ICB and priority (and pooled across ICBs, labelled so): the PCNs flagged
     higher-need for the priority (seed 001's "Top-15") against all its other PCNs, spend and
@@ -155,22 +149,32 @@ def top_vs_rest(allocation: Allocation) -> pd.DataFrame:
     names = _names(allocation)
     icb_names = allocation.inputs.pcns.drop_duplicates("icb_code").set_index(
         "icb_code")["icb_name"]
-    scopes = [(c, icb_names[c], frame[frame["icb_code"] == c]) for c in sorted(icb_names.index)]
+    icb = frame["icb_code"].to_numpy()
+    scopes = [(c, icb_names[c], icb == c) for c in sorted(icb_names.index)]
     if len(scopes) > 1:
-        scopes.append(("all", POOLED, frame))
+        scopes.append(("all", POOLED, np.ones(len(frame), dtype=bool)))
+    priority = frame["priority_id"].to_numpy()
+    flagged = frame["flagged"].to_numpy(dtype=bool)
+    values = {c: frame[c].to_numpy(dtype=float) for m in MEASURES.values() for c in m[:2]}
+
+    def ratio(mask: np.ndarray, measure: str) -> float:  # `_ratio` on the rows in mask
+        top, bottom, scale = MEASURES[measure]
+        below = float(values[bottom][mask].sum())
+        return scale * float(values[top][mask].sum()) / below if below > 0 else math.nan
+
     rows = []
-    for code, name, scope in scopes:
+    for code, name, scope in scopes:  # (masks over arrays: pandas filters took 0.1 s on DLN)
         for r in allocation.inputs.priority_ids:
-            part = scope[scope["priority_id"] == r]
-            top, rest = part[part["flagged"]], part[~part["flagged"]]
-            if top.empty:  # no higher-need set (e.g. outpatient redesign, seed 001 L696)
+            part = scope & (priority == r)
+            top, rest = part & flagged, part & ~flagged
+            if not top.any():  # no higher-need set (e.g. outpatient redesign, seed 001 L696)
                 continue
             row = {"icb_code": code, "icb_name": name, "priority_id": r,
-                   "priority_name": names.get(r, r), "top_pcns": len(top),
-                   "rest_pcns": len(rest)}
+                   "priority_name": names.get(r, r), "top_pcns": int(top.sum()),
+                   "rest_pcns": int(rest.sum())}
             for measure in MEASURES:
-                row[f"top_{measure}"] = _ratio(top, measure)
-                row[f"rest_{measure}"] = _ratio(rest, measure)
+                row[f"top_{measure}"] = ratio(top, measure)
+                row[f"rest_{measure}"] = ratio(rest, measure)
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -212,14 +216,23 @@ def pcn_range(allocation: Allocation) -> pd.DataFrame:
 def below_median(allocation: Allocation, several: int = SEVERAL) -> pd.DataFrame:
     """PCNs flagged higher-need for `several` priorities or more whose spend per head (a
     typical year) is below the median of their ICB's PCNs, with the reason the optimiser gives
-    (its shadow prices and reduced costs) in words."""
+    (its shadow prices and reduced costs) in words. Worked out once per allocation (the
+    headline figures, the front sheet and its own sheet all ask for it)."""
+    memo = allocation.__dict__.setdefault("_below_median", {})  # as a cached_property keeps
+    if several not in memo:
+        memo[several] = _below_median(allocation, several)
+    return memo[several].copy()
+
+
+def _below_median(allocation: Allocation, several: int) -> pd.DataFrame:
     by_pcn = allocation.by_pcn
     median = by_pcn.groupby("icb_code")["spend_per_head_gbp"].transform("median")
     picked = by_pcn[(by_pcn["higher_need_count"] >= several)
                     & (by_pcn["spend_per_head_gbp"] < median - 1e-9)].copy()
     picked["icb_median_gbp"] = median[picked.index]
     older_share = _older_share_of_avoidable(allocation.inputs)
-    picked["reason"] = [_reason(allocation, p, older_share) for p in picked["pcn_code"]]
+    prices = _Prices(allocation)
+    picked["reason"] = [_reason(allocation, p, older_share, prices) for p in picked["pcn_code"]]
     picked["_below"] = picked["spend_per_head_gbp"] / picked["icb_median_gbp"]
     picked = picked.sort_values("_below", kind="stable")
     return picked[["pcn_code", "pcn_name", "icb_code", "higher_need_count",
@@ -239,20 +252,43 @@ def _older_share_of_avoidable(inputs) -> float:
     return float(per_iv[older].sum() / per_iv.sum()) if per_iv.sum() > 0 else 0.0
 
 
-def _reason(allocation: Allocation, pcn: str, older_share: float) -> str:
+class _Prices:
+    """What `_reason` reads for every PCN, worked out once: the index arithmetic of the
+    reached columns, their bounds and costs, and the rows by family and year."""
+
+    def __init__(self, allocation: Allocation):
+        from .formulation import Layout
+
+        lp = allocation.lp
+        self.layout = Layout(allocation.inputs)
+        self.col_upper = np.concatenate(lp.col_upper)
+        self.col_cost = np.concatenate(lp.col_cost)
+        rules = allocation.constraints
+        self.gradient = rules[(rules["constraint"] == "need_gradient") & rules["binding"]]
+        self.rules = rules
+        self._years: dict = {}
+
+    def in_year(self, year) -> pd.DataFrame:
+        if year not in self._years:
+            self._years[year] = self.rules[self.rules["year"] == year]
+        return self._years[year]
+
+
+def _reason(allocation: Allocation, pcn: str, older_share: float,
+            prices: _Prices | None = None) -> str:
     """Why the optimiser keeps money away from a PCN, from its rows' and columns' prices."""
     inputs = allocation.inputs
     years = inputs.years
     lines = []
-    rules = allocation.constraints
-    gradient = rules[(rules["constraint"] == "need_gradient") & rules["binding"]]
+    prices = prices or _Prices(allocation)
+    gradient = prices.gradient
     held = int((gradient["pcn"] == pcn).sum()) if "pcn" in gradient else 0
     if held:
         lines.append(f"In {held} of {len(years)} years it receives only the floor the need "
                      f"gradient guarantees ({inputs.policy.need_gradient:.0%} of its "
                      "need-weighted fair share): without that rule the optimiser would move "
                      "money away.")
-    lines += _margin_words(allocation, pcn, len(years) - 1)
+    lines += _margin_words(allocation, pcn, len(years) - 1, prices)
     pcns = inputs.pcns
     weights = pcns["population"].astype(float)
     for column, what in (("need_ga_eng", "acute need index (admissions per person reached "
@@ -272,27 +308,26 @@ def _reason(allocation: Allocation, pcn: str, older_share: float) -> str:
     return " ".join(lines) or "No rule or price singles it out: its services tie at the margin."
 
 
-def _margin_words(allocation: Allocation, pcn: str, t: int) -> list[str]:
+def _margin_words(allocation: Allocation, pcn: str, t: int,
+                  prices: _Prices | None = None) -> list[str]:
     """The PCN's best service not at full reach in year t: its value per £ against what the
     money and the staff it needs are worth elsewhere at the margin (the shadow prices)."""
-    from .formulation import Layout
-
     inputs = allocation.inputs
     year = inputs.years[t]
-    lay = Layout(inputs)
+    prices = prices or _Prices(allocation)
+    lay = prices.layout
     block = allocation.lp.columns["reached"]
     mine = np.nonzero(inputs.pcns.index[lay.pcn_pos] == pcn)[0]
     cols = np.arange(block.start, block.stop).reshape(lay.T, lay.M, lay.K)[t][mine]
-    upper = np.concatenate(allocation.lp.col_upper)[cols]
+    upper = prices.col_upper[cols]
     open_ = (allocation.solution.col_value[cols] < upper - 1e-6) & (upper > 0)
     if not open_.any():
         return []
     cost = lay.cost[mine][:, None]
-    per_gbp = np.where(open_, np.concatenate(allocation.lp.col_cost)[cols] / cost, -np.inf)
+    per_gbp = np.where(open_, prices.col_cost[cols] / cost, -np.inf)
     m, k = np.unravel_index(per_gbp.argmax(), per_gbp.shape)
     iid = inputs.interventions.index[lay.iv_pos[mine[m]]]
-    rules = allocation.constraints
-    in_year = rules[rules["year"] == year]
+    in_year = prices.in_year(year)
     budget = in_year.loc[in_year["constraint"] == "budget_limit", "shadow_price"]
     money_price = float(budget.iloc[0]) if len(budget) else 0.0
     staff = in_year[(in_year["constraint"] == "workforce_limit")

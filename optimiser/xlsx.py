@@ -254,6 +254,38 @@ class Workbook:
         else:
             sheet.write_string(row, col, str(io.neutralise_formula(str(value))), fmt)
 
+    def _column_writer(self, sheet, series: pd.Series, fmt):
+        """write(row, col, i) for the i-th value of a column: what `cell` writes, decided
+        once per column for numbers and text (a table of DLN's was 0.1 s of `cell` calls)."""
+        values = series.tolist()
+        kind = series.dtype.kind
+        if kind == "f":
+            number, blank = sheet.write_number, sheet.write_blank
+
+            def write(r, c, i):
+                v = values[i]
+                if v - v == 0:  # finite (nan and inf are not)
+                    number(r, c, v, fmt)
+                else:
+                    blank(r, c, None, fmt)
+            return write
+        if kind in "iu":
+            numbers = [float(v) for v in values]
+            return lambda r, c, i: sheet.write_number(r, c, numbers[i], fmt)
+        if pd.api.types.is_string_dtype(series.dtype) and all(
+                isinstance(v, str) or (isinstance(v, float) and v != v) for v in values):
+            texts = [str(io.neutralise_formula(v)) if isinstance(v, str) else None
+                     for v in values]
+            string, blank = sheet.write_string, sheet.write_blank
+
+            def write(r, c, i):
+                if texts[i] is None:
+                    blank(r, c, None, fmt)
+                else:
+                    string(r, c, texts[i], fmt)
+            return write
+        return lambda r, c, i: self.cell(sheet, r, c, values[i], fmt)
+
     def text(self, sheet, row: int, col: int, value, fmt=None) -> None:
         sheet.write_string(row, col, str(io.neutralise_formula(str(value))), fmt)
 
@@ -278,9 +310,11 @@ class Workbook:
             sheet.set_column(col + j, col + j, width, fmt)
         formats = [self.wrap if kind == "text" else self.number_format(kind)
                    for _, kind in specs]
-        for i, values in enumerate(frame.itertuples(index=False), start=row + 1):
-            for j, value in enumerate(values):
-                self.cell(sheet, i, col + j, value, formats[j])
+        writers = [self._column_writer(sheet, frame.iloc[:, j], formats[j])
+                   for j in range(len(specs))]
+        for i in range(len(frame)):  # row by row, as before: the same strings table, bytes
+            for j, write in enumerate(writers):
+                write(row + 1 + i, col + j, i)
         last = row + len(frame)
         if freeze:
             sheet.freeze_panes(row + 1, freeze_cols)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 
 from tests import postgres_support
+
+# the tables' cache (optimiser/io.py) in a folder of this test run, not the user's cache
+os.environ.setdefault("OPTIMISER_CACHE_DIR", tempfile.mkdtemp(prefix="optimiser-cache-"))
 
 
 def require(reason: str) -> None:

@@ -493,3 +493,47 @@ def test_a_text_column_with_no_values_still_gets_a_width():
     blank = pd.Series([None, None], dtype="str")
     assert _width(blank, "Pot", "text") == 10.0
     assert _width(pd.Series(["a" * 30]), "Pot", "text") == 32.0
+
+
+def test_a_job_run_where_it_was_planned_reuses_the_checked_inputs(model, monkeypatch, tmp_path):
+    """`plan` loads and checks each job's inputs; the same process runs the job from them
+    (not loaded twice), and loads them again once the model file changes."""
+    (job,) = batch.plan(model, ["base"])
+    planned = batch.inputs_for(job.model, job.scenario, job.icbs, job.source)
+    loads = []
+    real = batch.load_model
+    monkeypatch.setattr(batch, "load_model", lambda *a, **k: loads.append(a) or real(*a, **k))
+    assert batch.inputs_for(job.model, job.scenario, job.icbs, job.source) is planned
+    result = batch.run_job(job)
+    assert result.status == "optimal" and loads == []
+    text = model.read_text()
+    try:
+        model.write_text(text.replace("gbp_per_head = [14.03]", "gbp_per_head = [14.5]"))
+        os.utime(model, ns=(time.time_ns(), time.time_ns() + 10**9))
+        again = batch.inputs_for(job.model, job.scenario, job.icbs, job.source)
+        assert len(loads) == 1 and again.policy.gbp_per_head == (14.5,)
+    finally:
+        model.write_text(text)
+
+
+def test_jobs_of_a_batch_solve_on_one_thread_each(model, monkeypatch):
+    """Several jobs share the cores (workers side by side), so each solve keeps to one thread
+    (the years solved apart in one chain); a single job may use the cores. The same in every
+    runner, so serial and parallel runs give the same answers."""
+    from optimiser.strategies import years_apart
+
+    (single,) = batch.plan(model, ["base"])
+    several = batch.plan(model, ["base", "more_budget"])
+    assert single.threads == 0 and [j.threads for j in several] == [1, 1]
+    seen = []
+    real = years_apart.solve_years_apart
+    monkeypatch.setattr(years_apart, "solve_years_apart",
+                        lambda held, years, options: seen.append(options.threads)
+                        or real(held, years, options))
+    from optimiser.strategies import rowgen
+    monkeypatch.setattr(rowgen, "solve_years_apart", years_apart.solve_years_apart)
+    monkeypatch.setattr(sys.modules["optimiser.solve"], "LAZY_FROM_COLUMNS", 1)
+    five_years = ROOT / "models" / "dln_base.toml"  # (a one-year model has no rows to wait)
+    job = batch.plan(five_years, ["base", "enhanced_anywhere"])[0]
+    assert batch.run_job(job).status == "optimal"
+    assert seen == [1]

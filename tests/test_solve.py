@@ -123,3 +123,69 @@ def test_costs_and_bounds_change_in_place_for_a_warm_stage():
     assert second.row_dual == pytest.approx([1.0, 0.0, 0.0])
     assert second.col_dual == pytest.approx([-1.0, 0.0])
     assert 0 < second.iterations <= 2  # from the first stage's basis
+
+
+@pytest.mark.parametrize("change", ["budget", "weight", "both"])
+def test_row_generation_re_solves_warm_to_the_cold_optimum(change):
+    """DLN with its cross-year rows waiting: after a change the rows already added stay, the
+    waiting ones are checked again, and the re-solve from the last basis reaches the optimum a
+    cold solve of the changed model (every row held) reaches, every rule checked."""
+    from optimiser.checks import verify
+    from optimiser.solve import SolveOptions
+
+    inputs = load_model(Path(__file__).parents[1] / "models" / "dln_base.toml")
+    solver = Solver(inputs, SolveOptions(cross_year_rows="lazy"))
+    first = solver.solve()
+    assert first.optimal and first.rounds > 1  # the cross-year rows were added in rounds
+    held_before = solver.highs.getNumRow()
+    p = inputs.policy
+    changed = inputs
+    if change in ("budget", "both"):
+        changed = changed.with_policy(gbp_per_head=tuple(b * 1.05 for b in p.gbp_per_head))
+    if change in ("weight", "both"):
+        changed = changed.with_policy(qaly_gbp=p.qaly_gbp * 1.25)
+    assert solver.update(changed) == "warm"
+    assert solver.highs.getNumRow() == held_before  # the rows added so far are kept
+    warm = solver.solve()
+    cold = Solver(changed, SolveOptions(cross_year_rows="all")).solve()
+    assert warm.optimal and warm.warm and cold.optimal
+    assert warm.objective == pytest.approx(cold.objective, rel=1e-9)
+    allocation = Allocation(changed, solver.lp, warm)
+    assert verify(allocation.detail, changed, warm.objective, allocation.shortfalls).ok
+
+
+def test_a_large_row_generation_model_is_rebuilt_after_a_change(monkeypatch):
+    from optimiser.solve import SolveOptions
+    from optimiser.strategies import rowgen
+
+    inputs = load_model(Path(__file__).parents[1] / "models" / "dln_base.toml")
+    solver = Solver(inputs, SolveOptions(cross_year_rows="lazy"))
+    solver.solve()
+    monkeypatch.setattr(rowgen, "WARM_UP_TO_COLUMNS", 1000)
+    monkeypatch.setattr(rowgen, "WARM_COSTS_UP_TO_COLUMNS", 1000)
+    p = inputs.policy
+    assert solver.update(inputs.with_policy(qaly_gbp=p.qaly_gbp * 1.1)) == "rebuilt"
+
+
+def test_auto_picks_row_generation_by_size_and_only_when_rows_would_wait(monkeypatch):
+    """From `LAZY_FROM_COLUMNS` a five-year model's cross-year rows wait; a one-year model
+    (its growth rows are single entries, held as bounds) keeps the whole LP and its warm
+    re-solves whatever its size."""
+    import sys
+
+    from optimiser.strategies.rowgen import RowGeneration
+    from optimiser.strategies.whole import WholeLP
+
+    inputs = load_model(Path(__file__).parents[1] / "models" / "dln_base.toml")
+    assert type(Solver(inputs).strategy) is WholeLP  # 44,385 columns: below the threshold
+    # ... and when its rules bend (51,234 columns with the shortfalls' own): the same plan
+    from optimiser.ordered import OrderedSolver
+
+    bent = OrderedSolver(inputs.with_policy(need_gradient=1.0))
+    assert bent.solve().optimal and bent.soft is not None
+    assert bent.soft.lp.num_col > 50_000 and type(bent.soft.strategy) is WholeLP
+    monkeypatch.setattr(sys.modules["optimiser.solve"], "LAZY_FROM_COLUMNS", 1_000)
+    assert type(Solver(inputs).strategy) is RowGeneration
+    one_year = inputs.with_policy(years=inputs.years[:1],
+                                  gbp_per_head=inputs.policy.gbp_per_head[:1])
+    assert type(Solver(one_year).strategy) is WholeLP

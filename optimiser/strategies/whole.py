@@ -1,7 +1,8 @@
 """The whole LP, held by HiGHS from the start; a change applied in place and re-solved warm.
 
-The strategy of every model below `solve.LAZY_FROM_COLUMNS` (DLN, England one year, an ICB
-in a batch run) and of the app's live re-solves. `update` takes the re-formulated LP and
+The strategy of every model below `solve.LAZY_FROM_COLUMNS` (DLN, most single ICBs of a
+batch run) and of every one-year model (England one year), whose growth rows are single
+entries held as bounds, so that nothing would wait. `update` takes the re-formulated LP and
 pushes only what changed (costs, bounds, coefficients: `HeldLP.update`), so HiGHS re-solves
 from the previous basis without a rebuild; a change of structure (a rule switched on or off,
 other ICBs, other years) declines, and `Solver` builds afresh.
