@@ -60,6 +60,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..inputs import ModelInputs
+from ..strategies.rowgen import WARM_UP_TO_COLUMNS
 
 LOG = logging.getLogger(__name__)
 STOPPING = threading.Event()  # set once the server is stopping: every job ends at its next check
@@ -67,7 +68,7 @@ STOPPING = threading.Event()  # set once the server is stopping: every job ends 
 SOLVE_S_PER_100K = 2.0  # a cold solve of 100,000 columns, seconds (table above)
 SOLVE_EXPONENT = 1.37
 WARM_SHARE = 0.4  # a warm re-solve against a cold one
-ALWAYS_COLD_FROM = 250_000  # columns: solve.LAZY_FROM_COLUMNS, where an update rebuilds
+ALWAYS_COLD_FROM = WARM_UP_TO_COLUMNS  # columns: above this an update rebuilds (rowgen.py)
 EXPLAIN_S_PER_100K = 12.0
 EXPLAIN_EXPONENT = 1.6
 FRONTIER_PER_POINT = 0.07  # a 25-point frontier took 2.77 cold solves
