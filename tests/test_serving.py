@@ -25,6 +25,7 @@ from streamlit.testing.v1 import AppTest
 
 from optimiser.formulation import formulate
 from optimiser.inputs import load_model
+from optimiser.ordered import OrderedSolver
 from optimiser.ui import auth, jobs, tasks
 from optimiser.ui.passcode import BadHash, check_passcode, hash_passcode, problem
 from optimiser.ui.safe import markup, md
@@ -378,6 +379,32 @@ def test_a_cancel_interrupts_a_long_highs_run():
     assert time.monotonic() - cancelled_at < 1.5, "HiGHS was not interrupted"
     assert job.cancelled.is_set() and job.result is None
     assert engine.solver is None  # an interrupted Solver is never re-used
+
+
+def test_a_cancel_lets_a_short_run_finish_and_keeps_the_solver_warm(monkeypatch):
+    """A burst of slider presses cancels each solve for the next: a warm run of a fraction of a
+    second is left to finish, so the next press starts warm (interrupted, it would start cold)."""
+    base = load_model(ROOT / "models" / "dln_base.toml")
+    engine = tasks.Engine()
+    first = jobs.Job("solve", "test", 1.0, lambda j: tasks.solve(j, engine, base, 600)).start()
+    assert first.wait(60) and first.succeeded and first.result.how == "cold"
+    solve = OrderedSolver.solve
+    running: list[jobs.Job] = []
+
+    def cancelled_while_solving(self):
+        running[0].cancel()  # a newer press arrives while HiGHS runs
+        return solve(self)
+
+    monkeypatch.setattr(OrderedSolver, "solve", cancelled_while_solving)
+    moved = base.with_policy(universal_floor=0.21)
+    running.append(jobs.Job("solve", "test", 1.0,
+                            lambda j: tasks.solve(j, engine, moved, 600)))
+    assert running[0].start().wait(60) and running[0].cancelled.is_set()
+    assert engine.solver is not None and engine.solver.inputs is moved  # finished, kept warm
+    monkeypatch.setattr(OrderedSolver, "solve", solve)
+    last = base.with_policy(universal_floor=0.22)
+    after = jobs.Job("solve", "test", 1.0, lambda j: tasks.solve(j, engine, last, 600)).start()
+    assert after.wait(60) and after.succeeded and after.result.how == "warm"
 
 
 def test_estimates_follow_the_model_size():

@@ -7,7 +7,12 @@ one. No Streamlit.
 The session's warm Solver lives in an `Engine` and is used by one thread at a time (its
 lock): two page runs of one session can be alive at once, and the job of the earlier may
 still be solving. A Solver whose HiGHS run was interrupted (a cancel) or stopped at its time
-limit is not put back: the next solve builds a new one (jobs.py says why).
+limit is not put back: the next solve builds a new one (jobs.py says why). So a cancel lets
+a short HiGHS run finish (`LET_FINISH_SECONDS`): a burst of slider presses (what dragging a
+slider far sends) cancels each solve for the next, and interrupting warm runs of a fraction of
+a second made every next solve a cold one (ten presses on DLN's floor took 46.6 s to reach the
+screen, benchmarks/browser_interaction_results.md); finished, the cancelled run keeps the
+Solver warm and the next press's solve starts from its basis.
 
 `solve` is `api.allocate` taken apart: the update and solve (interruptible) hold the lock;
 the explanation of an infeasible model (the elastic LP, which cannot be interrupted) does not,
@@ -37,6 +42,7 @@ from .jobs import Job
 EXPLAIN_UNASKED_SECONDS = 60.0
 HEALTHY = ("optimal", "infeasible")  # statuses after which a Solver is kept warm
 RELAX_ROUNDS = 4
+LET_FINISH_SECONDS = 1.0  # a cancelled HiGHS run younger than this is left to finish
 
 
 @dataclass
@@ -62,11 +68,22 @@ def options(limit: float) -> SolveOptions:
     return SolveOptions(time_limit=float(limit))
 
 
+def _interrupt(job: Job, started: float):
+    """What each HiGHS run asks every iteration: stop now? At once when the server is stopping;
+    after a cancel, only once the solve has run `LET_FINISH_SECONDS` (a short run finishes and
+    keeps the Solver warm for the next; a long one stops within that time)."""
+    def ask() -> bool:
+        if jobs.STOPPING.is_set():
+            return True
+        return job.interrupted() and time.perf_counter() - started > LET_FINISH_SECONDS
+    return ask
+
+
 def solve(job: Job, engine: Engine, inputs: ModelInputs, limit: float,
           explain: bool = True) -> Outcome:
     """The plan for `inputs`, warm from the session's Solver when it has one."""
-    started = time.perf_counter()
     with engine.lock:
+        started = time.perf_counter()  # the solve, not the wait for an older one to let go
         job.check()
         solver, engine.solver = engine.solver, None
         if solver is None:
@@ -82,7 +99,7 @@ def solve(job: Job, engine: Engine, inputs: ModelInputs, limit: float,
         solution = None
         try:
             job.check()
-            solver.interrupt = job.interrupted  # each HiGHS model it runs, hard and bending
+            solver.interrupt = _interrupt(job, time.perf_counter())  # each HiGHS model it runs
             try:
                 solution = solver.solve()
             finally:
