@@ -46,9 +46,8 @@ Rules (one function each below)
 
 With every run and n free to be fractional this is the LP relaxation (the bound the plan is
 proved against, strategies/mip.py); with commissioning off, or nothing to commission, it is
-the LP itself. The universal core offer stays per PCN (`core_offer = "each_pcn"`: the people a
-place or ICB contract reaches in a PCN count toward that PCN's floor) or is met over each
-place or ICB contract's PCNs together (`core_offer = "contract"`: formulation.py).
+the LP itself. The universal core offer stays per PCN: the people a place or ICB contract
+reaches in a PCN count toward that PCN's floor, so every PCN still gets its share.
 """
 
 from __future__ import annotations

@@ -90,11 +90,6 @@ MAX_WEIGHT = 1e6  # priority and equity weights
 MAX_GBP_PER_UNIT = 1e7  # £ value of one QALY or one unit of avoided activity
 MAX_ACTIVITY = 1e12  # an activity target, in units of the activity
 MAX_TIME_LIMIT_SECONDS = 7 * 24 * 3600.0  # a week
-# How a place- or ICB-level service's people count toward each PCN's universal core offer
-# ([commissioning] core_offer): "each_pcn", the people it reaches in each PCN count toward that
-# PCN's floor (every PCN still gets its share); "contract", the floor is met over the contract's
-# PCNs together (people reached >= floor x eligible, summed over the PCNs it covers).
-CORE_OFFER_WAYS = ("each_pcn", "contract")
 
 # Every key a model file may hold. Nested dicts are tables; a list [spec] is an array of tables.
 MODEL_KEYS: dict = {
@@ -165,7 +160,6 @@ MODEL_KEYS: dict = {
         "on": BOOL,
         "min_contract_gbp": NUMBER,
         "wte_increment": TABLE_OF_NUMBERS,
-        "core_offer": TEXT,
         "merge": BOOL,
         "setup_not_charged": TEXTS,
         "mip_rel_gap": NUMBER,
@@ -262,7 +256,6 @@ class Commissioning:
     min_contract_gbp: float = 0.0  # every contract that runs is worth at least this a year
     # staff group -> the WTE a contract hires that group in (e.g. 0.1): integer variables
     wte_increment: dict = field(default_factory=dict)
-    core_offer: str = "each_pcn"  # CORE_OFFER_WAYS
     # PCN contracts may merge into one for their place or ICB, place ones into the ICB's
     merge: bool = True
     # interventions whose set-up cost is paid by someone else (e.g. trained nationally)
@@ -685,7 +678,6 @@ def _commissioning(r: _Reader, where: str, problems: Problems) -> Commissioning:
                                   MAX_CONTRACT_GBP, "The smallest contract worth letting, in £ "
                                   "a year, e.g. 10000 (0: no minimum)"),
         wte_increment=increments,
-        core_offer=r.text("commissioning", "core_offer", "each_pcn", choices=CORE_OFFER_WAYS),
         merge=merge if isinstance(merge, bool) else True,
         setup_not_charged=tuple(skipped) if isinstance(skipped, list) else (),
         mip_rel_gap=r.number("commissioning", "mip_rel_gap", 0.001, 0, 0.5,

@@ -50,6 +50,7 @@ class MixedIntegerPlan:
         self.held = HeldLP(lp, options)
         self.lp, self.highs = lp, self.held.highs
         self._solved_once = False
+        self._last_plan: np.ndarray | None = None  # the last solve's plan: a start for the next
 
     def update(self, inputs: ModelInputs, lp: LinearProgram) -> bool:
         if self.held.update(lp) is None:
@@ -77,7 +78,8 @@ class MixedIntegerPlan:
         fixed = repair(self.held, self.lp, relaxed.col_value, relaxed.row_value, self.options,
                        deadline)
         first_plan = time.perf_counter() - began if fixed is not None else None
-        mip, runs = self._branch_and_cut(fixed, deadline)
+        start = fixed.col_value if fixed is not None else self._last_plan
+        mip, runs = self._branch_and_cut(start, deadline)
         info = mip.getInfo()
         if info.primal_solution_status == FEASIBLE:
             values = np.asarray(mip.getSolution().col_value)
@@ -95,6 +97,7 @@ class MixedIntegerPlan:
         if not plan.optimal:  # HiGHS's plan fails the LP's tolerances when fixed: say so
             return dataclasses.replace(plan, solver_status="the plan found did not solve "
                                        "again with its contracts fixed: " + plan.solver_status)
+        self._last_plan = plan.col_value
         objective = float(plan.objective)
         gap = max(bound - objective, 0.0) / max(abs(objective), 1.0)
         facts = {
@@ -112,6 +115,10 @@ class MixedIntegerPlan:
             "seconds": time.perf_counter() - began,
             "integer_columns": int(self.lp.integrality().sum()),
         }
+        budget = self.lp.rows.get("budget_limit")
+        if budget is not None:  # the relaxation's prices of £1 more budget, year by year
+            facts["relaxation_budget_price_gbp"] = [
+                float(v) for v in relaxed.row_dual[budget.start:budget.stop]]
         status = "optimal" if facts["gap_met"] or runs.status == "time_limit" else runs.status
         words = (f"{runs.solver_status}: plan proven within {gap:.3%} of the best possible "
                  f"(asked {self.gap:.3%})")
@@ -122,9 +129,12 @@ class MixedIntegerPlan:
             solve_seconds=time.perf_counter() - began, warm=warm,
             rounds=relax_runs.count + runs.count + plan_runs.count, mip=facts)
 
-    def _branch_and_cut(self, fixed, deadline: float) -> tuple[highspy.Highs, Runs]:
+    def _branch_and_cut(self, start: np.ndarray | None,
+                        deadline: float) -> tuple[highspy.Highs, Runs]:
         """HiGHS's MIP solver on the held model with its whole-number columns marked,
-        started from the repaired plan."""
+        started from the repaired plan or, when repair found none, the last solve's plan (an
+        ordered stage's plan meets the next stage's rules: HiGHS checks, and ignores a start
+        that does not)."""
         mip = new_highs(self.options)
         mip.passModel(to_highs_lp(self.lp, self.held.held, self.held.rows))
         integer = np.nonzero(self.lp.integrality())[0]
@@ -132,9 +142,9 @@ class MixedIntegerPlan:
                                   np.full(len(integer), highspy.HighsVarType.kInteger))
         mip.setOptionValue("mip_rel_gap", self.gap)
         mip.setOptionValue("presolve", "on")
-        if fixed is not None:
+        if start is not None:
             n = self.lp.num_col
-            mip.setSolution(n, np.arange(n, dtype=np.int32), fixed.col_value)
+            mip.setSolution(n, np.arange(n, dtype=np.int32), start)
         runs = Runs()
         runs.run(mip, self.options, DUAL, deadline)
         return mip, runs

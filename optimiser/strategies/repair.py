@@ -18,6 +18,10 @@ Which contracts run, tried in turn until the fixed LP is feasible:
    can reach their minimum: the fewest minimums to meet, and every PCN covered for its floor;
 4. open: every contract that can reach its minimum size in the year runs.
 
+A contract is run only in years it can reach its minimum size, and only if it could reach it
+in its first year from nothing (the most a new service grows in a year, mobilisation): the
+relaxation may run one a fraction of the way where a whole contract cannot start.
+
 Posts are rounded up from the relaxation's. A rounding that leaves no feasible plan returns
 None: the mixed-integer solve then starts without an incumbent.
 """
@@ -65,7 +69,9 @@ def candidates(lp: LinearProgram, value: np.ndarray, row_value: np.ndarray):
     most = -np.asarray(matrix[upper_rows.start:upper_rows.stop][:, cols].sum(axis=0)).ravel()
     reached = (row_value[size_rows.start:size_rows.stop] + minimum * value[cols]).reshape(T, n)
     minimum, most = minimum.reshape(T, n), most.reshape(T, n)
-    can = most >= minimum - 1e-9  # the contract can reach its minimum this year
+    # a contract can run in a year when it could reach its minimum there, and start at all
+    # when it could reach it in a first year from nothing (the first year's cap, mobilisation)
+    can = (most >= minimum - 1e-9) & (most[0] >= minimum[0] - 1e-9)[None, :]
 
     def keep_running(on: np.ndarray) -> np.ndarray:
         return (np.maximum.accumulate(on, axis=0) & can).astype(float).reshape(-1)
