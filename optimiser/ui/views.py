@@ -193,6 +193,8 @@ def status(result: state.Result, base) -> Allocation | None:
                 st.warning("**The rules cannot all be met: this is the best plan when they "
                            "bend in the model's order.** It falls short here (amounts rounded "
                            f"up):\n\n{lines}")
+        if allocation.commissioning is not None:  # the commissionable plan: its price, its gap
+            st.caption(" ".join(allocation.commissioning["words"][:2]))
         return allocation
     explanation = allocation.explanation
     with st.container(key="infeasible"):
