@@ -318,7 +318,6 @@ def contract_starts(lp: LinearProgram, lay, b: dict, contracts: Contracts):
     """
     picked, J, T = contracts.with_start, contracts.J, lay.T
     n = len(picked)
-    setup = contracts.table["setup_gbp"].to_numpy()[picked]
     # no cost in the objective (the objective stays the weighted outcome the verifier
     # recomputes): a start beyond the runs' can only use budget nothing else wanted
     starts = lp.add_vars("contract_starts", _tj(lay, contracts, picked), lower=0.0, upper=1.0,

@@ -10,7 +10,6 @@ words (`summary(...)["words"]`) for the workbook, the app and run.json.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from .commissioning import (

@@ -8,7 +8,6 @@ reached; `cohort_share` x population is the eligible cohort (uptake 1, no preval
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from pathlib import Path
 
@@ -19,11 +18,10 @@ import pytest
 from optimiser import Solver, load_model
 from optimiser.api import allocate, without_commissioning
 from optimiser.checks import commissioning_checks, reach_grid, verify
-from optimiser.errors import InputError
+from optimiser.errors import InputError, Problems
+from optimiser.inputs import build_inputs
 from optimiser.policy import Commissioning
 from tests.test_second_solver import read_mps_into_pulp
-from optimiser.errors import Problems
-from optimiser.inputs import build_inputs
 from tests.toy import intervention_row, pcn_row, toy_policy, toy_tables
 
 NURSE_GBP = 40_000.0  # £ a nurse WTE a year in the toys
