@@ -194,7 +194,8 @@ def status(result: state.Result, base) -> Allocation | None:
                            "bend in the model's order.** It falls short here (amounts rounded "
                            f"up):\n\n{lines}")
         if allocation.commissioning is not None:  # the commissionable plan: its price, its gap
-            st.caption(" ".join(allocation.commissioning["words"][:2]))
+            st.caption(" ".join(w for w in allocation.commissioning["words"] if w.startswith(
+                ("Price of commissionability", "The plan is proven", "Contracts running"))))
         return allocation
     explanation = allocation.explanation
     with st.container(key="infeasible"):
