@@ -19,6 +19,9 @@ run[t,j] and the posts of `[commissioning]`, optimiser/commissioning.py). One so
 
 `Solution.mip` carries the facts the reports need: the relaxation's and the repaired plan's
 objectives, the bound, the gap asked and reached, the seconds to the first plan and in all.
+The status is "optimal" when HiGHS proves the gap asked, and also when the time limit ran out
+with a plan in hand (`mip["gap_met"]` False, the gap reached stated in `solver_status` and in
+every report): the plan is shown, never "no plan" when one was found.
 """
 
 from __future__ import annotations
@@ -51,6 +54,9 @@ class MixedIntegerPlan:
         self.lp, self.highs = lp, self.held.highs
         self._solved_once = False
         self._last_plan: np.ndarray | None = None  # the last solve's plan: a start for the next
+        # asked by HiGHS's branch and cut while set: True stops it (a cancel in the app; set by
+        # ordered.OrderedSolver._watched, which watches the relaxation's simplex itself)
+        self.interrupt = None
 
     def update(self, inputs: ModelInputs, lp: LinearProgram) -> bool:
         if self.held.update(lp) is None:
@@ -145,6 +151,9 @@ class MixedIntegerPlan:
         if start is not None:
             n = self.lp.num_col
             mip.setSolution(n, np.arange(n, dtype=np.int32), start)
+        ask = self.interrupt
+        if ask is not None:
+            mip.cbMipInterrupt.subscribe(lambda event: event.interrupt(ask()))
         runs = Runs()
         runs.run(mip, self.options, DUAL, deadline)
         return mip, runs
