@@ -43,4 +43,23 @@ def allocate(inputs: ModelInputs, options: SolveOptions | None = None,
         explanation = explain_stop(solution, solver.options)
     stages = [vars(s) for s in getattr(solver, "stages", [])]
     return solver, Allocation(solver.inputs, solver.lp, solution, explanation=explanation,
-                              extra_manifest={"stages": stages} if stages else {})
+                              extra_manifest={"stages": stages} if stages else {},
+                              compared_with=lp_plan(solver.inputs, solver.options))
+
+
+def without_commissioning(inputs: ModelInputs) -> ModelInputs:
+    """The same inputs with [commissioning] off: the LP the commissionable plan is priced
+    against."""
+    return inputs.with_policy(commissioning=dataclasses.replace(
+        inputs.policy.commissioning, on=False))
+
+
+def lp_plan(inputs: ModelInputs, options: SolveOptions) -> Allocation | None:
+    """With [commissioning] on, the LP's allocation of the same inputs (None when it is off):
+    the bound the price of commissionability is measured from."""
+    if not inputs.policy.commissioning.on:
+        return None
+    plain = without_commissioning(inputs)
+    solver = OrderedSolver(plain, options)
+    solution = solver.solve()
+    return Allocation(plain, solver.lp, solution)

@@ -277,9 +277,11 @@ def run_job(job: Job) -> JobResult:
         checks = None
         if allocation.status == "optimal":
             checks = verify(allocation.detail, inputs, allocation.objective,
-                            allocation.shortfalls)
+                            allocation.shortfalls, allocation.contracts)
             result.checks_passed = checks.ok
             result.files["allocation.csv"] = io.csv_bytes(allocation.detail)
+            if allocation.contracts is not None:
+                result.files["contracts.csv"] = io.csv_bytes(allocation.contracts)
             result.figures.update(report.figures(allocation))
         elif allocation.explanation is not None:
             result.explanation = str(allocation.explanation)

@@ -30,7 +30,7 @@ HANDLED = {  # Policy fields said by a function below (the rest, if changed, gen
     "qaly_gbp", "activity_gbp", "cash_releasing_share", "priority_weight", "quintile_weight",
     "universal_floor", "enhanced_uplift", "need_gradient", "q1_q5_spend_ratio", "constraints",
     "ring_fences", "activity_targets", "locks", "rules_bend", "icbs", "scenario", "name",
-    "description", "time_limit",
+    "description", "time_limit", "commissioning",
 }
 
 
@@ -68,6 +68,13 @@ def settings_changed(base: ModelInputs, inputs: ModelInputs,
     lines += _listed("Activity target", old.activity_targets, new.activity_targets,
                      lambda t: _target(t, inputs))
     lines += _listed("Lock", old.locks, new.locks, lambda k: _lock(k, inputs))
+    if old.commissioning != new.commissioning:
+        a, b = old.commissioning, new.commissioning
+        lines.append("Commissionable plan (contracts at least their minimum size) "
+                     f"{'on' if a.on else 'off'} {ARROW} {'on' if b.on else 'off'}"
+                     + ("" if a.min_contract_gbp == b.min_contract_gbp else
+                        f"; smallest contract £{a.min_contract_gbp:,.0f} {ARROW} "
+                        f"£{b.min_contract_gbp:,.0f} a year"))
     for field in sorted(set(vars(old)) - HANDLED):
         a, b = getattr(old, field), getattr(new, field)
         if a != b:

@@ -113,9 +113,11 @@ class _Shortfalls:
 
 
 def verify(detail: pd.DataFrame, inputs: ModelInputs, objective: float | None = None,
-           shortfalls: pd.DataFrame | None = None) -> CheckReport:
+           shortfalls: pd.DataFrame | None = None,
+           contracts: pd.DataFrame | None = None) -> CheckReport:
     """Recompute every rule from the long output table and the inputs (with the shortfalls
-    reported when the rules bent: the module docstring)."""
+    reported when the rules bent: the module docstring); with [commissioning] on, every
+    commissioning rule from the plan's contract table (`Allocation.contracts`) as well."""
     short = {rule: _Shortfalls(shortfalls, rule) for rule in (
         "budget_limit", "workforce_limit", "universal_core_offer", "enhanced_support_uplift",
         "need_gradient", "q1_q5_spend_ratio", "ring_fences", "activity_targets", "locks")}
@@ -159,9 +161,12 @@ def verify(detail: pd.DataFrame, inputs: ModelInputs, objective: float | None = 
             cash_year = cash.groupby(level="year").sum().reindex(years).shift(1).fillna(0.0)
             budget = budget + policy.invest_to_save_share * cash_year
         over = short["budget_limit"].on(["year"], pd.Index(years))
-        short["budget_limit"].exact(over, spend_year, budget)
-        checks.append(_check("budget_limit: spend within each year's budget", spend_year,
-                             budget + over))
+        charged = spend_year
+        if contracts is not None and policy.commissioning.on:
+            charged = spend_year + set_up_charged(contracts, inputs)
+        short["budget_limit"].exact(over, charged, budget)
+        checks.append(_check("budget_limit: spend (and set-up costs) within each year's budget",
+                             charged, budget + over))
 
     if policy.on("workforce_limit") and len(inputs.workforce_wte):
         scope = pcn_level.map(inputs.scope_of_pcn).to_numpy()
@@ -270,6 +275,8 @@ def verify(detail: pd.DataFrame, inputs: ModelInputs, objective: float | None = 
 
     if shortfalls is not None and len(shortfalls):
         checks += _shortfall_checks(shortfalls, short, policy)
+    if contracts is not None and policy.commissioning.on:
+        checks += commissioning_checks(contracts, g, inputs)
 
     if objective is not None:
         checks.append(_objective_check(g, inputs, objective))
@@ -379,3 +386,80 @@ def _objective_check(g: pd.DataFrame, inputs: ModelInputs, objective: float) -> 
     tol = 1e-6 * max(1.0, abs(objective)) + 1e-3
     return Check("objective recomputed from the people reached", gap <= tol, 1,
                  max(gap - tol, 0.0), f"(recomputed {recomputed:,.2f}, solver {objective:,.2f})")
+
+
+# ---- [commissioning]: contracts a commissioner can let ----------------------------------------
+
+def _minimum_people(inputs: ModelInputs) -> pd.Series:
+    """Each intervention's smallest contract in people a year, from the table and the model
+    file alone: min_size in its unit (people; WTE over every staff group at the row's WTE per
+    person; £ at its cost per person) and the model's minimum contract value."""
+    iv = inputs.interventions
+    cost = iv["cost_gbp"].astype(float)
+    need = pd.Series(0.0, index=iv.index)
+    if "min_size" in iv:
+        unit = iv["min_size_unit"].fillna("").astype(str).str.lower()
+        size = iv["min_size"].astype(float)
+        wte = sum(iv[f"wte_per_1000_{g}"].astype(float) for g in inputs.staff_groups.index) / 1000
+        per = np.where(unit == "people", 1.0, np.where(unit == "wte", wte, np.where(
+            unit.str.startswith("gbp"), cost, np.nan)))
+        need = (size / per).fillna(0.0)
+    value = (inputs.policy.commissioning.min_contract_gbp / cost.where(cost > 0)).fillna(0.0)
+    return np.maximum(need, value)
+
+
+def _setup_cost(inputs: ModelInputs) -> pd.Series:
+    iv = inputs.interventions
+    if "setup_cost_gbp" not in iv:
+        return pd.Series(0.0, index=iv.index)
+    cost = iv["setup_cost_gbp"].astype(float).fillna(0.0)
+    return cost.where(~iv.index.isin(inputs.policy.commissioning.setup_not_charged), 0.0)
+
+
+def set_up_charged(contracts: pd.DataFrame, inputs: ModelInputs) -> pd.Series:
+    """Set-up cost due each year, recomputed from the runs: a contract pays it in a year it
+    runs and did not run the year before (the first year counts as a start)."""
+    years = list(inputs.years)
+    runs = contracts.pivot_table(index=["intervention_id", "level", "area_code"],
+                                 columns="year", values="runs", aggfunc="max",
+                                 fill_value=False).reindex(columns=years, fill_value=False)
+    on = runs.to_numpy(dtype=bool)
+    started = on & ~np.concatenate([np.zeros((len(on), 1), bool), on[:, :-1]], axis=1)
+    fee = runs.index.get_level_values("intervention_id").map(_setup_cost(inputs)).to_numpy(
+        dtype=float)
+    return pd.Series((started * fee[:, None]).sum(axis=0), index=years)
+
+
+def commissioning_checks(contracts: pd.DataFrame, g: pd.DataFrame,
+                         inputs: ModelInputs) -> list[Check]:
+    """Every commissioning rule on the plan's contracts: no one reached by a contract that
+    does not run; a running contract at least its minimum size; set-up costs charged in the
+    years contracts start (and only then); the contracts' people add up to the PCNs' own."""
+    checks = []
+    idle = contracts[~contracts["runs"]]
+    checks.append(_check("commissioning: no one reached by a contract that does not run",
+                         idle["people_reached"], 0.0))
+    running = contracts[contracts["runs"]]
+    need = running["intervention_id"].map(_minimum_people(inputs)).to_numpy(dtype=float)
+    checks.append(_check("commissioning: every running contract at least its minimum size",
+                         need, running["people_reached"].to_numpy()))
+    due = set_up_charged(contracts, inputs)
+    charged = contracts.groupby("year")["setup_charged_gbp"].sum().reindex(
+        list(inputs.years), fill_value=0.0)
+    checks.append(_check("commissioning: set-up costs charged in the years contracts start",
+                         np.abs(charged.to_numpy() - due.to_numpy()), 0.0))
+    icb = inputs.pcns["icb_code"].astype(str)
+    areas = {**dict(zip(inputs.pcns["pcn_code"].astype(str), icb, strict=True)),
+             **dict(zip(inputs.pcns["place_code"].astype(str), icb, strict=True)),
+             **{c: c for c in icb}}
+    theirs = contracts.assign(icb=contracts["area_code"].astype(str).map(areas)).groupby(
+        ["year", "intervention_id", "icb"])["people_reached"].sum()
+    reached = g["people_reached"]
+    mine = reached.groupby([reached.index.get_level_values("year"),
+                            reached.index.get_level_values("intervention_id"),
+                            reached.index.get_level_values("pcn_code").map(icb)]).sum()
+    mine.index.names = ["year", "intervention_id", "icb"]
+    both = pd.concat([mine.rename("pcns"), theirs.rename("contracts")], axis=1).fillna(0.0)
+    checks.append(_check("commissioning: contracts' people add up to the PCNs' people reached",
+                         np.abs(both["pcns"] - both["contracts"]), 0.0))
+    return checks

@@ -432,7 +432,8 @@ def cmd_target(args) -> int:
     if out is None or allocation is None:
         return EXIT_OK if target.status == "optimal" else EXIT_NOT_OPTIMAL
     checks = verify(allocation.detail, allocation.inputs, allocation.objective,
-                    allocation.shortfalls) if allocation.status == "optimal" else None
+                    allocation.shortfalls, allocation.contracts) \
+        if allocation.status == "optimal" else None
     io.write_atomic(out / "allocation.csv", io.csv_bytes(allocation.detail))
     io.write_atomic(out / "summary.xlsx", report.summary_workbook(
         allocation, notes=model_notes(args.model, args.scenario or "base"), checks=checks,

@@ -64,6 +64,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from .commissioning import add_commissioning
 from .inputs import ModelInputs
 from .lp import INF, LinearProgram, product
 from .schemas import OUTCOMES
@@ -230,6 +231,7 @@ def formulate(inputs: ModelInputs, shortfalls: bool = False) -> LinearProgram:
     if policy.q1_q5_spend_ratio is not None:
         q1_q5_spend_ratio(lp, lay, blocks)
     apply_locks(lp, lay, blocks)
+    add_commissioning(lp, lay, blocks)  # [commissioning]: contracts (optimiser/commissioning.py)
     if shortfalls:
         locks_that_bend(lp, lay, blocks)
         rule_shortfalls(lp, lay)

@@ -85,6 +85,7 @@ class ModelInputs:
         check_against_data(policy, self.pcns, self.interventions, problems,
                            self.priorities.index)
         check_rules(policy, self.pcns, self.staff_groups, problems)
+        check_commissioning(policy, self.interventions, self.staff_groups, problems)
         problems.raise_if_any()
         return dataclasses.replace(self, policy=policy, workforce_wte=workforce)
 
@@ -403,6 +404,7 @@ def build_inputs(policy: Policy, source: Path, problems: Problems | None = None,
     )
     check_against_data(policy, pcns, interventions, problems, priorities.index)
     check_rules(policy, pcns, staff, problems)
+    check_commissioning(policy, interventions, staff, problems)
     workforce = derive_workforce(policy, pcns, staff, problems)
     problems.raise_if_any()
     return ModelInputs(
@@ -790,6 +792,36 @@ def _check_targets(policy: Policy, pcns: pd.DataFrame, problems: Problems) -> No
                          + ("" if values is None else f" for {int(values.isna().sum())} PCNs"),
                          f"Add {column} to the PCN table (data/README.md, activity baselines), "
                          "or give the target as a 'minimum' a year")
+
+
+def check_commissioning(policy: Policy, interventions: pd.DataFrame, staff: pd.DataFrame,
+                        problems: Problems) -> None:
+    """[commissioning] against the tables: its staff groups and interventions exist, and the
+    intervention table says who holds each contract (delivery_level) when it is on."""
+    rules = policy.commissioning
+    where = "model file"
+    for group in rules.wte_increment:
+        if group not in staff.index:
+            problems.add(where, f"'commissioning.wte_increment.{group}': the staff group "
+                         f"'{group}' is not in the staff groups table",
+                         unknown_code_fix(group, list(staff.index)))
+    for iid in rules.setup_not_charged:
+        if iid not in interventions.index:
+            problems.add(where, f"'commissioning.setup_not_charged': the intervention '{iid}' "
+                         "is not in the interventions table",
+                         unknown_code_fix(iid, list(interventions.index)))
+    if rules.wte_increment and "annual_cost_gbp" not in staff:
+        problems.add(where, "'commissioning.wte_increment' hires staff in posts, but the staff "
+                     "groups table gives no annual_cost_gbp to pay for WTE hired beyond need",
+                     "Add annual_cost_gbp (£ a WTE a year) to the staff groups table")
+    if rules.on and "delivery_level" not in interventions:
+        problems.add(where, "commissioning is on, but the interventions table has no "
+                     "delivery_level column, so the tool cannot tell who holds each contract",
+                     "Add delivery_level (pcn, place or icb) with its basis to the "
+                     "interventions table, or set commissioning.on = false")
+    if policy.commissioning.mip_rel_gap < 0 or not 0 <= rules.min_contract_gbp:
+        problems.add(where, "'commissioning' gap and minimum contract value cannot be "
+                     "negative", value=(rules.mip_rel_gap, rules.min_contract_gbp))
 
 
 def check_rules(policy: Policy, pcns: pd.DataFrame, staff: pd.DataFrame,

@@ -89,6 +89,7 @@ class LinearProgram:
     col_lower: list[np.ndarray] = field(default_factory=list)
     col_upper: list[np.ndarray] = field(default_factory=list)
     col_cost: list[np.ndarray] = field(default_factory=list)
+    col_integer: list[np.ndarray] = field(default_factory=list)  # whole numbers only (a MIP)
     row_lower: list[np.ndarray] = field(default_factory=list)
     row_upper: list[np.ndarray] = field(default_factory=list)
     _entries: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
@@ -97,13 +98,14 @@ class LinearProgram:
     objective_offset: float = 0.0
 
     def add_vars(self, name: str, index: Labels, lower=0.0, upper=INF, cost=0.0,
-                 meaning: str = "") -> Block:
+                 meaning: str = "", integer: bool = False) -> Block:
         block = Block(name, self.num_col, index, meaning)
         n = block.size
         self.columns[name] = block
         self.col_lower.append(np.broadcast_to(np.asarray(lower, dtype=float), (n,)).copy())
         self.col_upper.append(np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy())
         self.col_cost.append(np.broadcast_to(np.asarray(cost, dtype=float), (n,)).copy())
+        self.col_integer.append(np.full(n, bool(integer)))
         self.num_col += n
         return block
 
@@ -140,6 +142,14 @@ class LinearProgram:
             "row_lower": cat(self.row_lower),
             "row_upper": cat(self.row_upper),
         }
+
+    def integrality(self) -> np.ndarray:
+        """Which columns take whole numbers only (none in an LP; the MIP's runs and posts)."""
+        return np.concatenate(self.col_integer) if self.col_integer else np.zeros(0, bool)
+
+    @property
+    def is_mip(self) -> bool:
+        return any(part.any() for part in self.col_integer)
 
     def entries(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """All matrix entries (row, column, value) in build order, zeros kept."""

@@ -218,11 +218,17 @@ class OrderedSolver:
         callbacks = (highs.cbSimplexInterrupt, highs.cbIpmInterrupt)
         for each in callbacks:
             each.subscribe(callback)
+        strategy = getattr(solver, "strategy", None)
+        mip = hasattr(strategy, "interrupt")  # a mixed-integer plan: its branch and cut too
+        if mip:
+            strategy.interrupt = ask
         try:
             yield
         finally:
             for each in callbacks:
                 each.unsubscribe(callback)
+            if mip:
+                strategy.interrupt = None
 
     def _answer(self, solver: Solver, solution: Solution,
                 tried: tuple[Solution, ...] | list[Solution] = ()) -> Solution:

@@ -155,6 +155,16 @@ MODEL_KEYS: dict = {
     "locks": [{"pcn": TEXT, "priority": TEXT, "spend_gbp": NUMBER, "years": TEXTS,
                "rank": "rank", "note": TEXT}],
     "solver": {"time_limit": NUMBER, "note": TEXT},
+    # plans a contract manager can let (optimiser/commissioning.py): off unless switched on
+    "commissioning": {
+        "on": BOOL,
+        "min_contract_gbp": NUMBER,
+        "wte_increment": TABLE_OF_NUMBERS,
+        "merge": BOOL,
+        "setup_not_charged": TEXTS,
+        "mip_rel_gap": NUMBER,
+        "note": TEXT,
+    },
     "scenarios": "table of scenarios",
 }
 
@@ -233,6 +243,27 @@ class Lock:
 
 
 @dataclass(frozen=True)
+class Commissioning:
+    """[commissioning]: plan contracts a commissioner can let (a mixed-integer plan).
+
+    Off by default: the plan is then the LP's. On, each service is one contract per PCN,
+    place or ICB (the intervention table's delivery_level) that runs or not in each year; a
+    contract that runs is at least its minimum size (the table's min_size, and at least
+    `min_contract_gbp` a year) and pays its set-up cost in the year it starts.
+    """
+
+    on: bool = False
+    min_contract_gbp: float = 0.0  # every contract that runs is worth at least this a year
+    # staff group -> the WTE a contract hires that group in (e.g. 0.1): integer variables
+    wte_increment: dict = field(default_factory=dict)
+    # PCN contracts may merge into one for their place or ICB, place ones into the ICB's
+    merge: bool = True
+    # interventions whose set-up cost is paid by someone else (e.g. trained nationally)
+    setup_not_charged: tuple[str, ...] = ()
+    mip_rel_gap: float = 0.001  # the proven gap at which HiGHS stops: 0.1%
+
+
+@dataclass(frozen=True)
 class Policy:
     """Everything a model file decides. Never mutated: `dataclasses.replace` makes a new one."""
 
@@ -280,6 +311,7 @@ class Policy:
     rules_spread: bool = True
     time_limit: float | None = None  # seconds a solve may take; None: SolveOptions' default
     aims: tuple[ActivityTarget | ManagedShareAim, ...] = ()  # reported, never imposed
+    commissioning: Commissioning = field(default_factory=Commissioning)
 
     def on(self, constraint: str) -> bool:
         return bool(self.constraints.get(constraint, constraint not in OFF_UNLESS_SET))
@@ -612,8 +644,46 @@ def read_policy(raw: dict, scenario: str, where: str, problems: Problems) -> Pol
         rule_ranks=ranks,
         time_limit=time_limit,
         aims=_aims(r, years, where, problems),
+        commissioning=_commissioning(r, where, problems),
     )
     return policy
+
+
+MAX_CONTRACT_GBP = 1e9  # £1bn a year: above any single contract an ICB lets
+
+
+def _commissioning(r: _Reader, where: str, problems: Problems) -> Commissioning:
+    """[commissioning], each key checked (`check_keys` has reported unknown keys and values of
+    the wrong kind, read here as their defaults)."""
+    section = r.raw.get("commissioning")
+    if not isinstance(section, dict):
+        return Commissioning()
+    on = section.get("on", False)
+    merge = section.get("merge", True)
+    increments = {}
+    table = section.get("wte_increment")
+    for group, value in (table.items() if isinstance(table, dict) else []):
+        if group == "note" or not is_finite_number(value):
+            continue
+        if not 0 < value <= 10:
+            problems.add(where, f"'commissioning.wte_increment.{group}' must be more than 0 "
+                         "and at most 10 WTE", "The WTE a post is hired in, e.g. 0.1 (half a "
+                         "day a week) or 1 (a whole post)", value=value)
+            continue
+        increments[str(group)] = float(value)
+    skipped = section.get("setup_not_charged", [])
+    return Commissioning(
+        on=on if isinstance(on, bool) else False,
+        min_contract_gbp=r.number("commissioning", "min_contract_gbp", 0.0, 0,
+                                  MAX_CONTRACT_GBP, "The smallest contract worth letting, in £ "
+                                  "a year, e.g. 10000 (0: no minimum)"),
+        wte_increment=increments,
+        merge=merge if isinstance(merge, bool) else True,
+        setup_not_charged=tuple(skipped) if isinstance(skipped, list) else (),
+        mip_rel_gap=r.number("commissioning", "mip_rel_gap", 0.001, 0, 0.5,
+                             "The gap between the plan and the best possible at which the "
+                             "solver stops, e.g. 0.001 (0.1%)"),
+    )
 
 
 def rank_value(value, what: str, where: str, problems: Problems) -> int | str | None:

@@ -288,6 +288,14 @@ def _front_sheet(wb, sheet, allocation, head, notes, checks, label, scenario,
             wb.text(sheet, row, 1, _short(value), wb.wrap)
             row += 1
     row += 1
+    if allocation.commissioning is not None:
+        wb.text(sheet, row, 0, "Commissionable plan (contracts a commissioner can let)",
+                wb.heading)
+        row += 1
+        for line in allocation.commissioning["words"]:
+            wb.wide(sheet, row, line, wb.wrap)
+            row += 1
+        row += 1
     if head:
         row = strategy_sheets.front_block(wb, sheet, row, allocation, head)
         row = _headline(wb, sheet, row, head, inputs)
@@ -427,6 +435,9 @@ def _charts_sheet(wb: Workbook, allocation: Allocation) -> None:
 
 def _result_sheets(wb: Workbook, allocation: Allocation, staff_names: dict) -> None:
     inputs = allocation.inputs
+    if allocation.contracts is not None:  # [commissioning]: one row per contract and year
+        sheet = wb.sheet("Contracts")
+        wb.table(sheet, 0, allocation.contracts, freeze_cols=3, staff_names=staff_names)
     strategy_sheets.sheets(wb, allocation)
     _charts_sheet(wb, allocation)
     wte = allocation.wte_columns

@@ -101,6 +101,27 @@ class Allocation:
     solution: Solution
     extra_manifest: dict = field(default_factory=dict)
     explanation: object = None  # an explain.Explanation when the model is infeasible
+    # [commissioning] on: the LP's allocation of the same inputs (commissioning off), for the
+    # price of commissionability and the services dropped or merged (optimiser/contracts.py)
+    compared_with: Allocation | None = None
+
+    @cached_property
+    def commissioning(self) -> dict | None:
+        """The commissionable plan against the LP (optimiser/contracts.py), when it is on."""
+        if not self.inputs.policy.commissioning.on:
+            return None
+        from .contracts import summary
+
+        return summary(self, self.compared_with)
+
+    @cached_property
+    def contracts(self) -> pd.DataFrame | None:
+        """Contract x year (optimiser/contracts.py), when commissioning is on."""
+        if not self.inputs.policy.commissioning.on or not self.solution.optimal:
+            return None
+        from .contracts import contracts_table
+
+        return contracts_table(self)
 
     @property
     def status(self) -> str:
@@ -720,5 +741,7 @@ class Allocation:
                 "lines": self.explanation.lines,
                 "relaxed_rules": self.explanation.relaxed_rules,
             },
+            **({"commissioning": {k: v for k, v in self.commissioning.items()}}
+               if self.commissioning is not None else {}),
             **self.extra_manifest,
         }

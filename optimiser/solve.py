@@ -11,6 +11,9 @@ The strategies, each a module in `optimiser/strategies/`, chosen here by the mod
 
 - `whole.WholeLP`: every row in HiGHS from the start; changes in place, warm re-solves (the
   default below `LAZY_FROM_COLUMNS`; `SolveOptions(cross_year_rows="all")`).
+- `mip.MixedIntegerPlan`: a model with whole-number columns (`[commissioning]`: contracts
+  that run or not, posts hired whole): the LP relaxation, a repaired plan as the first
+  incumbent, HiGHS's branch and cut to the gap asked, the prices of the plan's own LP.
 - `rowgen.RowGeneration`: the cross-year rows wait until the optimum breaks them, starting
   from the years solved apart (`years_apart`); changed in place and re-solved warm up to the
   sizes where that was measured faster, rebuilt above them. England's five-year
@@ -45,6 +48,7 @@ from .highs import DEVEX, basis_of, highs_model, new_highs, status_arrays, to_hi
 from .inputs import ModelInputs
 from .lp import LinearProgram
 from .strategies.base import DEFINITIVE, Solution, SolveOptions, Strategy
+from .strategies.mip import MixedIntegerPlan
 from .strategies.rowgen import RowGeneration, cross_year_rows
 from .strategies.whole import WholeLP
 
@@ -75,8 +79,11 @@ def plan_columns(lp: LinearProgram) -> int:
 
 
 def strategy_for(lp: LinearProgram, options: SolveOptions) -> type[Strategy]:
-    """Row generation for a model with cross-year rows when asked ("lazy") or, by default
+    """The mixed-integer plan when the model has whole-number columns ([commissioning]);
+    row generation for a model with cross-year rows when asked ("lazy") or, by default
     ("auto"), from `LAZY_FROM_COLUMNS`; the whole LP otherwise."""
+    if lp.is_mip:
+        return MixedIntegerPlan
     mode = options.cross_year_rows
     lazy = mode == "lazy" or (mode == "auto" and plan_columns(lp) >= LAZY_FROM_COLUMNS)
     if not lazy or not cross_year_rows(lp).any():
@@ -177,6 +184,10 @@ class Solver:
         model = to_highs_lp(self.lp)
         model.col_names_ = self.lp.column_names()
         model.row_names_ = self.lp.row_names()
+        if self.lp.is_mip:  # the contracts' runs and posts stay whole numbers in the file
+            model.integrality_ = [highspy.HighsVarType.kInteger if v
+                                  else highspy.HighsVarType.kContinuous
+                                  for v in self.lp.integrality()]
         h.passModel(model)
         h.writeModel(str(path))
 

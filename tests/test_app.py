@@ -265,6 +265,20 @@ def test_the_strategy_ambitions_follow_the_rule_on_enhanced_support(app):
     assert objective(app) > before
 
 
+@pytest.mark.slow
+def test_the_commissionable_plan_toggle(app):
+    """The sidebar switch lets the plan as contracts (a mixed-integer plan) and says its gap;
+    off again, the LP's plan is back."""
+    first = tile(app, "Weighted outcome")
+    run(app.toggle(key="commissionable").set_value(True))
+    assert "The plan is proven within" in captions(app)
+    assert "Contracts running:" in captions(app)
+    assert app.session_state["changes"]["commissioning"].on
+    run(app.toggle(key="commissionable").set_value(False))
+    assert "The plan is proven within" not in captions(app)
+    assert tile(app, "Weighted outcome") == first
+
+
 def test_back_to_the_base_model(app):
     first = tile(app, "Weighted outcome")
     run(app.slider(key="qaly_gbp").set_value(50_000))

@@ -147,7 +147,23 @@ def test_strong_equity_with_a_half_uplift_asks_for_budget_alone():
                                     f"budget of {money(inputs.budget_gbp[0])}.")
 
 
-@pytest.mark.parametrize("scenario", list_scenarios(MODEL))
+# the commissionable plan needs more than money: no eating-disorder team can start at its
+# minimum size within the first year's growth limit, so the floor cannot be met at any budget
+# (test_the_commissionable_plan_short_of_money_is_explained_beyond_money, below)
+MONEY_ALONE = [name for name in list_scenarios(MODEL) if name != "commissionable"]
+
+
+def test_the_commissionable_plan_short_of_money_is_explained_beyond_money():
+    base = one_year("commissionable")
+    inputs = base.with_policy(gbp_per_head=tuple(b / 3 for b in base.policy.gbp_per_head))
+    _, allocation = allocate_hard(inputs)
+    assert allocation.status == "infeasible"
+    words = str(allocation.explanation)
+    assert "no amount of extra budget or workforce would meet them" in words
+    assert "universal core offer" in words
+
+
+@pytest.mark.parametrize("scenario", MONEY_ALONE)
 def test_each_shipped_scenario_short_of_money_gets_the_least_resource_with_every_rule(scenario):
     """Every shipped scenario with a third of its 2026/27 budget: the explanation relaxes only
     the budget and workforce, by as little as an elastic LP written here finds."""

@@ -29,10 +29,14 @@ def test_every_scenario_is_optimal_and_verified(solved):
     assert set(solved) >= {"base", "flat_budget", "strong_equity", "efficiency_only"}
     for name, (inputs, allocation) in solved.items():
         assert allocation.status == "optimal", (name, allocation.explanation)
-        report = verify(allocation.detail, inputs, allocation.objective, allocation.shortfalls)
+        report = verify(allocation.detail, inputs, allocation.objective, allocation.shortfalls,
+                        allocation.contracts)
         assert report.ok, f"{name}:\n{report}"
-        # only the worked example of docs/tradeoffs.md asks more than the money allows
-        assert allocation.rules_met == (name != "universal_floor_30"), name
+        # only the worked example of docs/tradeoffs.md asks more than the money allows, and
+        # the commissionable plan: no eating-disorder team can start at its minimum size
+        # within the first year's growth limit, so that floor falls short
+        bends = ("universal_floor_30", "commissionable")
+        assert allocation.rules_met == (name not in bends), name
 
 
 def test_equity_rules_cost_weighted_outcome(solved):

@@ -48,6 +48,8 @@ class Solution:
     warm: bool = False
     rounds: int = 1  # optima checked against waiting rows (more than one: rows were added)
     retried_cold: bool = False  # a warm re-solve ended without an answer: rebuilt and cold
+    # a mixed-integer plan's facts (strategies/mip.py): relaxation, bound, gap asked and met
+    mip: dict | None = field(default=None, repr=False)
 
     @property
     def optimal(self) -> bool:

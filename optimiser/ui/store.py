@@ -36,7 +36,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from ..policy import ActivityTarget, Lock, Policy, RingFence
+from ..policy import ActivityTarget, Commissioning, Lock, Policy, RingFence
 
 STORE_URL_VARIABLE = "OPTIMISER_STORE_URL"
 DEFAULT_FILE = "scenarios.db"
@@ -293,6 +293,8 @@ def changes_to_json(changes: dict) -> dict:
     for name, value in changes.items():
         if name in _RECORD_FIELDS:
             out[name] = [dataclasses.asdict(item) for item in value]
+        elif dataclasses.is_dataclass(value):  # [commissioning]
+            out[name] = dataclasses.asdict(value)
         elif isinstance(value, tuple):
             out[name] = list(value)
         else:
@@ -336,6 +338,8 @@ def changes_from_json(raw: dict, scenario: str = "") -> tuple[dict, list[str]]:
             continue
         if name in _RECORD_FIELDS:
             changes[name] = _records(name, value, scenario)
+        elif name == "commissioning":
+            changes[name] = _commissioning(value, scenario)
         elif name in _TUPLE_FIELDS and value is not None:
             if not isinstance(value, list):
                 raise BadScenario(scenario, f"its {name} is not a list")
@@ -343,6 +347,16 @@ def changes_from_json(raw: dict, scenario: str = "") -> tuple[dict, list[str]]:
         else:
             changes[name] = value
     return changes, ignored
+
+
+def _commissioning(value, scenario: str) -> Commissioning:
+    keys = {f.name for f in dataclasses.fields(Commissioning)}
+    if not isinstance(value, dict) or not set(value) <= keys:
+        raise BadScenario(scenario, "its commissioning settings are not in the form "
+                                    f"{{{', '.join(sorted(keys))}}}")
+    value = dict(value)
+    value["setup_not_charged"] = tuple(value.get("setup_not_charged") or ())
+    return Commissioning(**value)
 
 
 def _records(name: str, value, scenario: str) -> tuple:

@@ -203,6 +203,9 @@ def status(result: state.Result, base) -> Allocation | None:
                           help="Finds the least change to the budget, the workforce or the "
                                "rules' levels that gives a plan meeting every rule, says it "
                                "number by number, and applies it. Undo puts it back.")
+        if allocation.commissioning is not None:  # the commissionable plan: its price, its gap
+            st.caption(" ".join(w for w in allocation.commissioning["words"] if w.startswith(
+                ("Price of commissionability", "The plan is proven", "Contracts running"))))
         return allocation
     explanation = allocation.explanation
     with st.container(key="infeasible"):
