@@ -35,6 +35,7 @@ QUINTILE_COLOURS = {1: "#440154", 2: "#3B528B", 3: "#21918C", 4: "#5EC962", 5: "
 GREY = "#425563"
 PAGE_INCHES = (13.333, 7.5)  # 16:9, the deck's and the PDF's page
 TOP_AND_BOTTOM = 10
+TABLE_SIZE, TWO_LINE_SIZE = 8.5, 7.0  # a PDF table's type, points (two lines fill a row)
 COLUMN_SHARES = [0.33, 0.29, 0.1, 0.13, 0.15]  # of a PCN table's width: PCN, ICB, IMD, £, £/head
 
 
@@ -451,9 +452,46 @@ def _pdf_tables(page, tables: list[tuple[str, pd.DataFrame]], y: float) -> None:
                          colWidths=COLUMN_SHARES[:len(frame.columns)],
                          loc="upper left", cellLoc="left", bbox=(0, 0, 1, 1))
         table.auto_set_font_size(False)
-        table.set_fontsize(8.5)
-        for (r, _c), cell in table.get_celld().items():
+        table.set_fontsize(TABLE_SIZE)
+        shares = COLUMN_SHARES[:len(frame.columns)]
+        for (r, c), cell in table.get_celld().items():
             cell.set_edgecolor("#AEB7BD")
             if r == 0:
                 cell.set_text_props(weight="bold")
                 cell.set_facecolor("#F0F4F5")
+            _fit_cell(cell, width * shares[c], bold=r == 0)
+
+
+def _fit_cell(cell, inches: float, bold: bool) -> None:
+    """Fit a cell's text to its width: as it is, else on two lines (a long PCN or ICB name),
+    else smaller."""
+    text = cell.get_text().get_text()
+    size = _fitting_size(text, inches, bold)
+    words = text.split()
+    if size < TABLE_SIZE and len(words) > 1:
+        # two lines, broken at the space that leaves the longer line shortest
+        lines = min(((" ".join(words[:k]), " ".join(words[k:])) for k in range(1, len(words))),
+                    key=lambda pair: max(len(pair[0]), len(pair[1])))
+        two = min(_fitting_size(line, inches, bold, size=TWO_LINE_SIZE) for line in lines)
+        if two > size:
+            cell.get_text().set_text("\n".join(lines))
+            cell.get_text().set_linespacing(1.0)
+            size = two
+    cell.set_fontsize(size)
+
+
+def _fitting_size(text: str, inches: float, bold: bool = False, size: float = TABLE_SIZE,
+                  smallest: float = 5.5) -> float:
+    """The font size at which `text` fits a table cell `inches` wide (matplotlib's cells do not
+    wrap: a long PCN name would run over the next column or be cut at the table's edge),
+    measured with the font itself; a cell's text starts a tenth of its width in (matplotlib's
+    `Cell.PAD`), and a little is kept free at the right; never below `smallest`."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
+    if not text.strip():
+        return size
+    font = FontProperties(size=size, weight="bold" if bold else "normal")
+    needed = TextPath((0, 0), text, prop=font).get_extents().width  # points at `size`
+    room = inches * 0.86 * 72
+    return max(smallest, min(size, size * room / needed)) if needed > 0 else size

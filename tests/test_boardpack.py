@@ -266,3 +266,31 @@ def test_nothing_on_the_pack_is_a_number_nobody_can_trace(option_b):
     assert np.isclose(values["spend"], allocation.totals["spend_gbp"])
     assert np.isclose(values["qaly"], allocation.totals["qaly"])
     assert np.isclose(values["wte"], allocation.totals["wte_used_final_year"])
+
+
+def test_a_long_name_in_a_pdf_table_fits_its_cell():
+    """matplotlib's table cells do not wrap: a long name is put on two lines or made smaller,
+    never cut at the cell's edge ("BULWELL AND TOP VALLEY PC")."""
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.table import Table
+    from matplotlib.textpath import TextPath
+
+    ax = Figure().add_subplot()
+
+    def width_pt(text: str, size: float) -> float:
+        return max(TextPath((0, 0), line, prop=FontProperties(size=size)).get_extents().width
+                   for line in text.split("\n"))
+
+    inches = (12.3 / 2 - 0.15) * boardpack.COLUMN_SHARES[1]  # the ICB column
+    cell = Table(ax).add_cell(0, 0, 1, 1, text="Nottingham and Nottinghamshire")
+    boardpack._fit_cell(cell, inches, bold=False)
+    text, size = cell.get_text().get_text(), cell.get_fontsize()
+    assert text == "Nottingham and\nNottinghamshire"
+    assert width_pt(text, size) <= 0.86 * inches * 72
+    short = Table(ax).add_cell(0, 0, 1, 1, text="Lincolnshire")
+    boardpack._fit_cell(short, inches, bold=False)
+    assert short.get_text().get_text() == "Lincolnshire"
+    assert short.get_fontsize() == boardpack.TABLE_SIZE
+    tiny = boardpack._fitting_size("X" * 200, 1.0)
+    assert tiny == 5.5  # never below the smallest size a reader can read
