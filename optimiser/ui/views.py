@@ -84,6 +84,8 @@ PRESENTER_CSS = """
 html { font-size: 18px; }
 .block-container { padding-top: 2.6rem; padding-bottom: 1rem; padding-left: 2rem;
   padding-right: 2rem; }
+/* the header bar (only the arrow that opens the settings) would cover the heading's top */
+[data-testid="stHeader"] { background: transparent; }
 [class*="st-key-tile_"] [data-testid="stMetricValue"] { font-size: 1.9rem; }
 [class*="st-key-tile_"] [data-testid="stMetricLabel"] p { font-size: 0.85rem; }
 [class*="st-key-tile_"] [data-testid="stMetricLabel"] { min-height: 0; }
